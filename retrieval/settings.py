@@ -43,6 +43,29 @@ class RetrievalSettings(BaseSettings):
     reload_interval_seconds: float = Field(
         default=1.0, description="How often a running searcher checks for a new index version."
     )
+    # Search (retrieval/searcher.py); defaults chosen on the dev set by scripts/eval_retrieval.py.
+    redis_url: str = Field(
+        default="",
+        description="If set, new index versions are also announced on Redis (key and channel).",
+    )
+    candidates: int = Field(default=50, description="Chunks taken from each of dense and BM25.")
+    fusion: str = Field(
+        default="mix",
+        description="'mix' (calibrated score mix) or 'rrf'; 'dense' and 'bm25' for evaluation.",
+    )
+    dense_weight: float = Field(default=0.5, description="Weight of the dense score in the mix.")
+    dense_low: float = Field(default=0.75, description="Cosine similarity mapped to 0.")
+    dense_high: float = Field(default=0.92, description="Cosine similarity mapped to 1.")
+    faq_boost: float = Field(default=0.05, description="Added to the score of FAQ entries.")
+    announcement_boost: float = Field(
+        default=0.03, description="Added to the score of announcements that are in force."
+    )
+    audience_boost: float = Field(
+        default=0.05, description="Added when a document's school/grade matches the asker's."
+    )
+    audience_penalty: float = Field(
+        default=0.05, description="Subtracted when a document is for another school/grade."
+    )
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,0 +1,133 @@
+"""action_answer_question: a knowledge question in, the knowledge base's answer out.
+
+Thin on purpose: the answer (text, citation, confidence) comes from
+`retrieval.service.get_knowledge_base().answer(...)`; this action only adds the conversation
+around it — the answer metadata for the connectors, the "was it helpful?" buttons or the
+handoff offer, the review-queue row, and the slots the rating and handoff use next.
+A failed database write is logged and the parent still gets the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any, Protocol
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.sender import Sender, sender_of
+from retrieval.errors import RetrievalError
+from retrieval.types import Answer, SearchContext
+from storage.db import session_scope
+from storage.errors import StorageError
+from storage.repositories import record_question
+
+logger = logging.getLogger(__name__)
+
+# One search at a time per action server: the model and the index are shared by all requests.
+_search_lock = threading.Lock()
+
+
+class KnowledgeBase(Protocol):
+    def answer(self, question: str, context: SearchContext | None = None) -> Answer: ...
+
+
+def knowledge_base() -> KnowledgeBase:
+    """The process-wide knowledge base (tests replace this function)."""
+    from retrieval.service import get_knowledge_base
+
+    return get_knowledge_base()
+
+
+def _search(question: str, context: SearchContext) -> Answer:
+    with _search_lock:
+        return knowledge_base().answer(question, context)
+
+
+def _store_question(sender: Sender, question: str, answer: Answer, school: str | None) -> int:
+    with session_scope() as session:
+        row = record_question(
+            session,
+            channel=sender.channel,
+            user_hash=sender.user_hash,
+            text=question,
+            answered=answer.answered,
+            confidence=answer.confidence,
+            answer=answer.answer if answer.answered else "",
+            doc_ids=[source.doc_id for source in answer.sources],
+            school=school,
+        )
+        return row.id
+
+
+def answer_meta(answer: Answer) -> dict[str, Any]:
+    """The machine-readable part of a reply that the connectors log and show (sources, links)."""
+    return {
+        "kind": "answer_meta",
+        "answered": answer.answered,
+        "confidence": round(float(answer.confidence), 4),
+        "sources": [source.to_json() for source in answer.sources],
+    }
+
+
+def _slot_text(tracker: Tracker, name: str) -> str | None:
+    value = tracker.get_slot(name)
+    if value is None:
+        return None
+    return str(value).strip() or None
+
+
+class ActionAnswerQuestion(Action):
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        question = (tracker.latest_message.get("text") or "").strip()
+        if not question:
+            dispatcher.utter_message(response="utter_help")
+            return []
+        school, grade = _slot_text(tracker, "school"), _slot_text(tracker, "grade")
+        sender = sender_of(tracker)
+        logger.debug("question from %s: %r", sender.user_hash, question)
+
+        try:
+            answer = await asyncio.to_thread(_search, question, SearchContext(school, grade))
+        except RetrievalError as error:
+            logger.error("knowledge base unavailable for %s: %s", sender.user_hash,
+                         type(error).__name__)
+            answer = None
+
+        question_id = await self._store(sender, question, answer, school)
+        if answer is None:
+            dispatcher.utter_message(response="utter_answer_unavailable")
+            dispatcher.utter_message(response="utter_offer_handoff")
+            return [SlotSet("last_question_id", None), SlotSet("pending_question", question)]
+
+        logger.info("answer for %s: answered=%s confidence=%.3f question_id=%s",
+                    sender.user_hash, answer.answered, answer.confidence, question_id)
+        dispatcher.utter_message(text=answer.answer)
+        dispatcher.utter_message(json_message=answer_meta(answer))
+        last_id = float(question_id) if question_id is not None else None
+        if answer.answered:
+            dispatcher.utter_message(response="utter_ask_helpful")
+            return [SlotSet("last_question_id", last_id), SlotSet("pending_question", None)]
+        dispatcher.utter_message(response="utter_offer_handoff")
+        return [SlotSet("last_question_id", last_id), SlotSet("pending_question", question)]
+
+    @staticmethod
+    async def _store(
+        sender: Sender, question: str, answer: Answer | None, school: str | None
+    ) -> int | None:
+        stored = answer or Answer(answered=False, answer="", confidence=0.0)
+        try:
+            return await asyncio.to_thread(_store_question, sender, question, stored, school)
+        except (SQLAlchemyError, StorageError) as error:
+            logger.error("could not record the question of %s: %s", sender.user_hash,
+                         type(error).__name__)
+            return None

@@ -1,0 +1,93 @@
+"""Settings of the running bot's web application (prefix `APP_`).
+
+Where the app listens, where Rasa, the action server and Redis are, and the key that signs the
+web-chat session cookie. Nothing here is read at import time: `get_app_settings()` builds the
+settings on first use, and `create_app(settings)` takes them explicitly so tests pass their own.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Used only outside production, so that a demo needs no configuration and web-chat sessions
+# survive a restart of the app. Production refuses it (see `AppSettings._check_secret_key`).
+DEV_SECRET_KEY = "edubot-dev-secret-key-not-for-production"
+PLACEHOLDER_SECRETS = frozenset(
+    {"", DEV_SECRET_KEY, "changeme", "change-me", "change_me", "changethis", "secret", "dev",
+     "test", "password", "xxx", "todo"}
+)
+MIN_PRODUCTION_SECRET_CHARS = 32
+
+
+class AppSettings(BaseSettings):
+    """Settings of `connectors.app` (environment variables `APP_*`, or `.env`)."""
+
+    model_config = SettingsConfigDict(env_prefix="APP_", env_file=".env", extra="ignore")
+
+    env: Literal["demo", "dev", "production"] = Field(
+        default="demo",
+        description="demo/dev run without secrets (a fixed development key signs cookies); "
+        "production refuses empty or placeholder secrets.",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface the app listens on.")
+    port: int = Field(default=8000, description="Port the app listens on.")
+    rasa_url: str = Field(
+        default="http://127.0.0.1:5005", description="Base URL of the Rasa server (REST channel)."
+    )
+    action_server_url: str = Field(
+        default="http://127.0.0.1:5055", description="Base URL of the action server (for /health)."
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="Redis used by the app (and, same host/port/db, by Rasa's tracker store).",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Signs the web-chat session cookie. Required (≥ 32 characters) in production; "
+        "empty in demo/dev means a fixed development key.",
+    )
+    rasa_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Longest wait for Rasa's reply to one message."
+    )
+    health_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="Longest wait for each dependency in GET /health."
+    )
+    public_base_url: str = Field(
+        default="",
+        description="Public URL of the app (e.g. https://chat.truong.edu.vn); https marks the "
+        "session cookie Secure. Empty: the cookie is sent over plain http too (local demo).",
+    )
+    max_message_chars: int = Field(
+        default=2000, gt=0, description="Longest web-chat message a resident may send."
+    )
+    session_max_age_days: int = Field(
+        default=30, gt=0, description="How long the web-chat session cookie lives."
+    )
+
+    @model_validator(mode="after")
+    def _check_secret_key(self) -> AppSettings:
+        if self.env == "production":
+            key = self.secret_key.strip()
+            if key.lower() in PLACEHOLDER_SECRETS or len(key) < MIN_PRODUCTION_SECRET_CHARS:
+                raise ValueError(
+                    "APP_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_PRODUCTION_SECRET_CHARS} characters when APP_ENV=production "
+                    "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+        elif not self.secret_key:
+            self.secret_key = DEV_SECRET_KEY
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Mark cookies Secure when the app is served over https."""
+        return self.public_base_url.lower().startswith("https://")
+
+
+@functools.lru_cache(maxsize=1)
+def get_app_settings() -> AppSettings:
+    return AppSettings()

@@ -1,0 +1,226 @@
+"""Compare BM25-only, dense-only and hybrid retrieval on the dev set (and ALQAC 2023 if present).
+
+    .venv/bin/python scripts/eval_retrieval.py            # dev set, markdown tables
+    .venv/bin/python scripts/eval_retrieval.py --alqac    # also ALQAC 2023 (third party)
+    .venv/bin/python scripts/eval_retrieval.py --fit      # refit the confidence calibration
+
+The dev knowledge base is `data/kb` plus `../shared/kb-sources` (when present), ingested with
+the real pipeline into `var/eval/dev` (kept between runs, so only changed files are embedded
+again).  Questions: `tests/retrieval/dev_questions.jsonl`, asked on DEMO_TODAY (the date the
+demo knowledge base is written for).
+
+Ranking metrics (hit@k, MRR) use the documents of the ranked list whatever the confidence;
+answer metrics are those of `bot eval` (an abstention has no sources).  The calibration is
+fitted on the dev set only: ALQAC is a third-party benchmark and stays untouched by tuning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+DEV_QUESTIONS = ROOT / "tests" / "retrieval" / "dev_questions.jsonl"
+DEMO_TODAY = dt.date(2026, 11, 28)
+MODES = ("bm25", "dense", "rrf", "mix")
+
+
+def prepare(data_dir: Path, sources: list[Path]) -> None:
+    """Ingest `sources` into the knowledge base at `data_dir` (unchanged files are skipped)."""
+    os.environ["BOT_DATA_DIR"] = str(data_dir)
+    from retrieval.settings import get_retrieval_settings
+    from storage.db import reset_caches
+
+    reset_caches()
+    get_retrieval_settings.cache_clear()
+    from retrieval.index import sync_index
+    from retrieval.ingest import ingest_paths
+
+    started = time.perf_counter()
+    report = ingest_paths([p for p in sources if p.exists()], progress=False, sync=False)
+    errors = [f for f in report.files if f.status == "error"]
+    for failed in errors:
+        print(f"  ingestion error: {failed.message}", file=sys.stderr)
+    stats = sync_index()
+    print(f"  {data_dir.name}: {stats.documents} documents, {stats.chunks} chunks "
+          f"({stats.added} embedded now, {time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def ranking_metrics(ranked: list[list[str]], relevant: list[set[str] | None]
+                    ) -> dict[str, float]:
+    """hit@k and MRR over questions with relevant documents (rank of the first relevant)."""
+    ranks = []
+    for docs, wanted in zip(ranked, relevant, strict=True):
+        if wanted:
+            ranks.append(next((i + 1 for i, d in enumerate(docs) if d in wanted), 0))
+    n = len(ranks) or 1
+    return {
+        "hit@1": sum(0 < r <= 1 for r in ranks) / n,
+        "hit@3": sum(0 < r <= 3 for r in ranks) / n,
+        "hit@5": sum(0 < r <= 5 for r in ranks) / n,
+        "mrr": sum(1 / r for r in ranks if r) / n,
+    }
+
+
+def run_mode(mode: str, questions: list[dict[str, Any]], today: dt.date,
+             **overrides: Any) -> tuple[list[Any], list[list[str]]]:
+    from retrieval.service import KnowledgeBase
+    from retrieval.settings import get_retrieval_settings
+    from retrieval.types import SearchContext
+
+    settings = get_retrieval_settings().model_copy(update={"fusion": mode, **overrides})
+    knowledge_base = KnowledgeBase(settings).load()
+    results = [knowledge_base.search(q["question"], SearchContext(today=today))
+               for q in questions]
+    ranked = [[hit.document.id for hit in r.best_per_document()] for r in results]
+    return results, ranked
+
+
+def table(rows: list[tuple[str, dict[str, float]]], title: str) -> str:
+    keys = list(rows[0][1])
+    lines = [f"#### {title}", "", "| variant | " + " | ".join(keys) + " |",
+             "|---|" + "---|" * len(keys)]
+    for name, values in rows:
+        lines.append(f"| {name} | " + " | ".join(f"{values[k]:.3f}" for k in keys) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def answer_metrics(results: list[Any], questions: list[dict[str, Any]], threshold: float
+                   ) -> dict[str, float]:
+    """`bot eval` metrics from search results at a given threshold (no re-search)."""
+    from bot.cli.ask import metrics
+    from retrieval.answer import sources
+    from retrieval.types import Answer
+
+    triples = []
+    for result, question in zip(results, questions, strict=True):
+        answered = bool(result.hits) and result.confidence >= threshold
+        answer = Answer(answered, "", result.confidence, sources(result, 5) if answered else [])
+        triples.append((question["expected_doc"], answer, 0.0))
+    values = metrics(triples)
+    return {k: v for k, v in values.items() if not k.startswith(("n", "latency"))}
+
+
+def fit(results: list[Any], questions: list[dict[str, Any]]) -> None:
+    """Fit the logistic confidence on the dev set and print weights for retrieval/searcher.py.
+
+    Positive: the question has an answer in the knowledge base.  Classes are weighted equally
+    (there are few unanswerable questions); a little L2 keeps the weights small.
+    """
+    from retrieval.searcher import CONFIDENCE_WEIGHTS
+
+    names = list(CONFIDENCE_WEIGHTS)
+    features = np.array([[r.features.get(n, 0.0) for n in names] for r in results])
+    labels = np.array([float(q["expected_doc"] is not None) for q in questions])
+    balance = np.where(labels == 1, 0.5 / labels.mean(), 0.5 / (1 - labels.mean()))
+    weights, bias = np.zeros(len(names)), 0.0
+    for _ in range(4000):
+        p = 1 / (1 + np.exp(-(features @ weights + bias)))
+        gradient = (p - labels) * balance
+        weights -= 0.5 * (features.T @ gradient / len(labels) + 0.01 * weights)
+        bias -= 0.5 * float(gradient.mean())
+    print("CONFIDENCE_WEIGHTS =", {n: round(float(w), 2) for n, w in zip(names, weights,
+                                                                         strict=True)})
+    print("CONFIDENCE_BIAS =", round(bias, 2), "(shift by -logit(threshold) to make the",
+          "chosen threshold 0.5)")
+
+
+def threshold_sweep(results: list[Any], questions: list[dict[str, Any]]) -> str:
+    rows = []
+    for threshold in (0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
+        rows.append((f"threshold {threshold}", answer_metrics(results, questions, threshold)))
+    return table(rows, "Answers (bot eval metrics) by confidence threshold, hybrid")
+
+
+def evaluate_dev(args: argparse.Namespace) -> None:
+    prepare(ROOT / "var" / "eval" / "dev", [ROOT / "data" / "kb", SHARED / "kb-sources"])
+    questions = read(Path(args.questions))
+    expected = [{q["expected_doc"]} if q["expected_doc"] else None for q in questions]
+    accented = [i for i, q in enumerate(questions) if q.get("accents") != "no"]
+    plain = [i for i, q in enumerate(questions) if q.get("accents") == "no"]
+    rows, by_accent = [], []
+    results_by_mode = {}
+    for mode in MODES:
+        started = time.perf_counter()
+        results, ranked = run_mode(mode, questions, DEMO_TODAY)
+        elapsed = (time.perf_counter() - started) / len(questions) * 1000
+        results_by_mode[mode] = results
+        rows.append((mode, {**ranking_metrics(ranked, expected), "ms/question": elapsed}))
+        for label, subset in (("with diacritics", accented), ("without diacritics", plain)):
+            by_accent.append((f"{mode}, {label} ({len(subset)})", ranking_metrics(
+                [ranked[i] for i in subset], [expected[i] for i in subset])))
+    answerable = sum(e is not None for e in expected)
+    print(f"### Dev set: {len(questions)} questions ({answerable} answerable), "
+          f"asked on {DEMO_TODAY.isoformat()}\n")
+    print(table(rows, "Ranking (documents, whatever the confidence)"))
+    print(table(by_accent, "Ranking by how the question was typed"))
+    from retrieval.settings import get_retrieval_settings
+
+    threshold = get_retrieval_settings().confidence_threshold
+    hybrid = results_by_mode["mix"]
+    print(table([(f"hybrid, threshold {threshold}",
+                  answer_metrics(hybrid, questions, threshold))], "Answers (bot eval metrics)"))
+    if args.sweep:
+        print(threshold_sweep(hybrid, questions))
+    if args.fit:
+        fit(hybrid, questions)
+    if args.show_misses:
+        for result, question in zip(hybrid, questions, strict=True):
+            docs = [h.document.id for h in result.best_per_document()][:3]
+            wrong = question["expected_doc"] is not None and docs[:1] != [question["expected_doc"]]
+            answered = result.confidence >= threshold
+            if wrong or (question["expected_doc"] is None and answered) or (
+                    question["expected_doc"] is not None and not answered):
+                print(f"- {question['question']!r} expected={question['expected_doc']} "
+                      f"got={docs} conf={result.confidence:.2f} "
+                      f"{ {k: round(v, 2) for k, v in result.features.items()} }")
+
+
+def evaluate_alqac() -> None:
+    folder = SHARED / "eval-third-party" / "alqac2023"
+    if not folder.is_dir():
+        print("(ALQAC 2023 not present: skipped)")
+        return
+    prepare(ROOT / "var" / "eval" / "alqac2023", [folder / "kb"])
+    questions = read(folder / "questions.jsonl")
+    rows = []
+    for mode in MODES:
+        _, ranked = run_mode(mode, questions, DEMO_TODAY)
+        # Any relevant article counts (the benchmark's own definition).
+        relevant = [set(q.get("expected_docs") or [q["expected_doc"]]) for q in questions]
+        rows.append((mode, ranking_metrics(ranked, relevant)))
+    print(f"### ALQAC 2023 (third party, not tuned on): {len(questions)} questions\n")
+    print(table(rows, "Ranking (articles)"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", default=str(DEV_QUESTIONS))
+    parser.add_argument("--alqac", action="store_true", help="also evaluate ALQAC 2023")
+    parser.add_argument("--fit", action="store_true", help="refit the confidence calibration")
+    parser.add_argument("--sweep", action="store_true", help="answer metrics by threshold")
+    parser.add_argument("--show-misses", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    evaluate_dev(args)
+    if args.alqac:
+        evaluate_alqac()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""action_answer_question: the answer, its metadata, the follow-up buttons, the review-queue row."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from trackers import ANSWERED, NOT_ANSWERED, make_tracker, responses
+
+import actions.answer
+from actions.answer import ActionAnswerQuestion
+from retrieval.errors import IndexFileError
+from retrieval.types import SearchContext
+from storage.db import session_scope
+from storage.models import Question
+from storage.privacy import hash_user_id
+from storage.settings import get_storage_settings
+
+QUESTION = "hoc phi lop 1 bn, sdt em 0912345678"
+
+
+def _questions() -> list[Question]:
+    with session_scope() as session:
+        return list(session.scalars(select(Question)))
+
+
+async def test_answered_question_sends_answer_meta_and_asks_for_a_rating(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED)
+    events = await ActionAnswerQuestion().run(
+        dispatcher, make_tracker(text=QUESTION, intent="ask_question"), {}
+    )
+
+    text, meta, ask = dispatcher.messages
+    assert text["text"] == ANSWERED.answer
+    assert meta["custom"] == {
+        "kind": "answer_meta", "answered": True, "confidence": 0.83,
+        "sources": [{
+            "doc_id": "hoc-phi", "title": "Quyết định miễn học phí", "number": "12/QĐ-UBND",
+            "section": "Điều 1", "score": 0.83, "issued": "2025-08-01",
+            "url": "https://example.edu.vn/hoc-phi",
+        }],
+    }
+    assert ask["response"] == "utter_ask_helpful"
+    assert kb.calls == [(QUESTION, SearchContext(None, None))]
+
+    [row] = _questions()
+    assert events == [SlotSet("last_question_id", float(row.id)), SlotSet("pending_question", None)]
+    assert row.answered and row.confidence == pytest.approx(0.83)
+    assert row.doc_ids == ["hoc-phi"] and row.answer == ANSWERED.answer
+    assert row.review_status == "open" and row.rating is None
+
+
+async def test_stored_question_is_redacted_and_its_asker_hashed(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    use_kb(ANSWERED)
+    await ActionAnswerQuestion().run(
+        dispatcher, make_tracker(text=QUESTION, sender_id="zalo:8412345"), {}
+    )
+    [row] = _questions()
+    assert "0912345678" not in row.text and "[số điện thoại]" in row.text
+    assert row.channel == "zalo"
+    assert row.user_hash == hash_user_id("8412345", get_storage_settings().hash_salt)
+    assert "8412345" not in row.user_hash
+
+
+async def test_unanswered_question_offers_a_person_and_becomes_pending(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    use_kb(NOT_ANSWERED)
+    events = await ActionAnswerQuestion().run(
+        dispatcher, make_tracker(text="lịch nghỉ tết của trường", intent="nlu_fallback"), {}
+    )
+
+    text, meta, offer = dispatcher.messages
+    assert text["text"] == NOT_ANSWERED.answer
+    assert meta["custom"]["answered"] is False and meta["custom"]["sources"] == []
+    assert offer["response"] == "utter_offer_handoff"
+    [row] = _questions()
+    assert not row.answered and row.answer == "" and row.review_status == "open"
+    assert events == [
+        SlotSet("last_question_id", float(row.id)),
+        SlotSet("pending_question", "lịch nghỉ tết của trường"),
+    ]
+
+
+async def test_audience_slots_become_the_search_context(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED)
+    tracker = make_tracker(text="giờ vào lớp", slots={"school": "Trường TH Kim Đồng", "grade": " "})
+    await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert kb.calls == [("giờ vào lớp", SearchContext(school="Trường TH Kim Đồng", grade=None))]
+    assert _questions()[0].school == "Trường TH Kim Đồng"
+
+
+async def test_answer_is_still_sent_when_the_question_cannot_be_stored(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    use_kb(ANSWERED)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("INSERT INTO questions", {"text": QUESTION}, Exception("locked"))
+
+    monkeypatch.setattr(actions.answer, "record_question", broken)
+    with caplog.at_level(logging.DEBUG, logger="actions"):
+        events = await ActionAnswerQuestion().run(dispatcher, make_tracker(text=QUESTION), {})
+
+    assert responses(dispatcher) == [None, None, "utter_ask_helpful"]
+    assert dispatcher.messages[0]["text"] == ANSWERED.answer
+    assert events[0] == SlotSet("last_question_id", None)
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors and all(QUESTION not in r.getMessage() for r in errors)
+
+
+async def test_broken_knowledge_base_apologises_offers_a_person_and_queues_the_question(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    use_kb(IndexFileError("chỉ mục hỏng"))
+    events = await ActionAnswerQuestion().run(dispatcher, make_tracker(text="học phí"), {})
+    assert responses(dispatcher) == ["utter_answer_unavailable", "utter_offer_handoff"]
+    assert SlotSet("pending_question", "học phí") in events
+    [row] = _questions()
+    assert not row.answered and row.text == "học phí"
+
+
+async def test_empty_message_shows_help_without_searching(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED)
+    events = await ActionAnswerQuestion().run(dispatcher, make_tracker(text="  "), {})
+    assert responses(dispatcher) == ["utter_help"] and events == [] and kb.calls == []
+    assert _questions() == []
+
+
+async def test_question_text_is_never_logged_at_info(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    use_kb(NOT_ANSWERED)
+    with caplog.at_level(logging.INFO):
+        await ActionAnswerQuestion().run(dispatcher, make_tracker(text=QUESTION), {})
+    info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert info, "the action should log that it answered"
+    assert all("hoc phi" not in line and "0912345678" not in line for line in info)

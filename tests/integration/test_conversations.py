@@ -1,0 +1,168 @@
+"""Whole conversations through the running bot (Redis, action server, Rasa, app), as a parent in a
+browser has them: greeting and menu, a knowledge question with its rating, feedback and handoff
+forms that store tickets, sessions that never mix, a Rasa restart in the middle of a form, and a
+question asked in the middle of a form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import Question, Ticket, Turn
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Bot, Browser
+
+pytestmark = pytest.mark.integration
+
+MENU = {"/give_feedback", "/report_misinformation", "/request_human", "/subscribe"}
+REFERENCE_RE = re.compile(r"\b(GY|TS|CB)-[A-Z0-9]{6}\b")
+FEE_QUESTION = "học phí lớp 1 bao nhiêu?"
+FEEDBACK = "Cổng trường buổi sáng rất đông, đề nghị nhà trường bố trí người hướng dẫn xe."
+
+OpenBrowser = Callable[[], "Browser"]
+Messages = list[dict[str, Any]]
+
+
+def payloads(messages: Messages) -> list[str]:
+    return [reply["payload"] for message in messages for reply in message["quick_replies"]]
+
+
+def text_of(messages: Messages) -> str:
+    return "\n".join(message["text"] for message in messages)
+
+
+def reference_in(messages: Messages) -> str:
+    match = REFERENCE_RE.search(text_of(messages))
+    assert match, f"no ticket reference in {text_of(messages)!r}"
+    return match.group(0)
+
+
+def form_state(browser: Browser) -> tuple[str | None, str | None]:
+    tracker = browser.tracker()
+    return (tracker.get("active_loop") or {}).get("name"), tracker["slots"].get("requested_slot")
+
+
+def test_greeting_shows_the_menu(browser: OpenBrowser) -> None:
+    replies = browser().say("xin chào")
+    assert replies and replies[0]["text"]
+    assert MENU <= set(payloads(replies))
+
+
+def test_a_question_is_answered_with_sources_then_asks_for_a_rating(
+    bot: Bot, browser: OpenBrowser
+) -> None:
+    parent = browser()
+    replies = parent.say(FEE_QUESTION)
+    answers = [m for m in replies if "answered" in m["meta"]]
+    assert len(answers) == 1, replies
+    answer = answers[0]
+    assert answer["meta"]["answered"] is True, answer
+    assert "miễn học phí" in answer["text"]
+    sources = answer["meta"]["sources"]
+    assert sources and any("hoc-phi" in s["doc_id"] for s in sources), sources
+    assert replies.index(answer) < len(replies) - 1
+    assert {"/rate_answer_good", "/rate_answer_bad"} <= set(payloads(replies[-1:]))
+
+    thanks = parent.press("/rate_answer_good")
+    assert thanks and thanks[0]["text"]
+    with bot.db() as db:
+        questions = db.scalars(select(Question).where(Question.user_hash == parent.user_hash)).all()
+        assert [(q.answered, q.rating) for q in questions] == [(True, "good")]
+        turns = db.scalars(select(Turn).where(Turn.user_hash == parent.user_hash)).all()
+        assert [t.text for t in turns] == [FEE_QUESTION, "/rate_answer_good"]
+        assert turns[0].answered is True and turns[0].sources
+
+
+def test_an_unknown_question_gets_an_honest_no_answer_and_an_offer_of_staff(
+    browser: OpenBrowser,
+) -> None:
+    replies = browser().say("thủ tục đăng ký kết hôn với người nước ngoài cần giấy tờ gì?")
+    answers = [m for m in replies if "answered" in m["meta"]]
+    assert len(answers) == 1 and answers[0]["meta"]["answered"] is False, replies
+    assert answers[0]["text"]
+    assert "/request_human" in payloads(replies), replies
+
+
+def test_feedback_form_stores_a_ticket_with_its_reference(bot: Bot, browser: OpenBrowser) -> None:
+    parent = browser()
+    parent.press("/give_feedback")
+    assert form_state(parent) == ("feedback_form", "feedback_message")
+    asks_contact = parent.say(FEEDBACK)
+    assert "/skip" in payloads(asks_contact)
+    received = parent.say("0912 345 678")
+    reference = reference_in(received)
+    assert reference.startswith("GY-")
+    assert form_state(parent) == (None, None)
+    with bot.db() as db:
+        ticket = db.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+    assert (ticket.kind, ticket.channel, ticket.user_hash) == ("feedback", "web", parent.user_hash)
+    assert ticket.message == FEEDBACK
+    assert ticket.contact  # given on purpose by the parent, so kept
+
+
+def test_a_request_for_staff_stores_a_handoff_ticket(bot: Bot, browser: OpenBrowser) -> None:
+    parent = browser()
+    parent.press("/request_human")
+    assert form_state(parent) == ("human_form", "human_message")
+    parent.say("Tôi muốn hỏi về việc chuyển trường cho con giữa năm học.")
+    received = parent.press("/skip")
+    reference = reference_in(received)
+    assert reference.startswith("CB-")
+    with bot.db() as db:
+        ticket = db.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+    assert ticket.kind == "human" and ticket.user_hash == parent.user_hash
+    assert "chuyển trường" in ticket.message and ticket.contact == ""
+
+
+def test_two_browsers_keep_separate_conversations(bot: Bot, browser: OpenBrowser) -> None:
+    first, second = browser(), browser()
+    assert first.session_id != second.session_id
+    first.press("/give_feedback")
+    greeting = second.say("xin chào")
+    assert MENU <= set(payloads(greeting))
+    assert form_state(second) == (None, None)
+    assert form_state(first) == ("feedback_form", "feedback_message")
+    first.say(FEEDBACK)
+    reference = reference_in(first.press("/skip"))
+    with bot.db() as db:
+        owners = db.scalars(select(Ticket.user_hash).where(Ticket.reference == reference)).all()
+        second_tickets = db.scalars(
+            select(Ticket).where(Ticket.user_hash == second.user_hash)).all()
+    assert owners == [first.user_hash]
+    assert second_tickets == []
+
+
+def test_a_question_in_the_middle_of_a_form_is_answered_and_the_form_goes_on(
+    bot: Bot, browser: OpenBrowser
+) -> None:
+    parent = browser()
+    parent.press("/give_feedback")
+    interrupted = parent.say(FEE_QUESTION)
+    assert any("answered" in m["meta"] for m in interrupted), interrupted
+    assert form_state(parent) == ("feedback_form", "feedback_message")
+    parent.say(FEEDBACK)
+    reference = reference_in(parent.press("/skip"))
+    with bot.db() as db:
+        ticket = db.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+    assert ticket.message == FEEDBACK
+
+
+def test_a_rasa_restart_mid_form_keeps_the_conversation(bot: Bot, browser: OpenBrowser) -> None:
+    parent = browser()
+    parent.press("/give_feedback")
+    parent.say(FEEDBACK)
+    assert form_state(parent) == ("feedback_form", "contact")
+    before = bot.stack.pids()["rasa"]
+    bot.restart_rasa()
+    assert bot.stack.pids()["rasa"] != before
+    assert form_state(parent) == ("feedback_form", "contact")
+    reference = reference_in(parent.press("/skip"))
+    assert reference.startswith("GY-")
+    with bot.db() as db:
+        ticket = db.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+    assert ticket.message == FEEDBACK and ticket.user_hash == parent.user_hash

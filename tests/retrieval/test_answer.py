@@ -1,0 +1,121 @@
+"""Extractive answers: the relevant sentences, the citation line, FAQ text, honest no-answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from retrieval.answer import NO_ANSWER_TEXT, citation, compose, extract, split_units
+from retrieval.bm25 import BM25Index, tokenize
+from retrieval.index import ChunkRecord, DocumentRecord
+from retrieval.searcher import Hit, SearchResult
+from retrieval.settings import RetrievalSettings
+
+CHUNK = (
+    "Nhà trường thông báo đến cha mẹ học sinh một số nội dung. "
+    "Học phí lớp 1 năm học 2025-2026 được miễn hoàn toàn. "
+    "Tiền ăn bán trú là 30.000 đồng mỗi ngày. "
+    "Mọi thắc mắc xin liên hệ văn phòng nhà trường."
+)
+LIST_CHUNK = (
+    "Hồ sơ tuyển sinh lớp 1 gồm:\n- Đơn xin nhập học;\n- Bản sao giấy khai sinh.\nHạn nộp: 30/6."
+)
+
+
+@pytest.fixture()
+def bm25() -> BM25Index:
+    index = BM25Index()
+    texts = [CHUNK, LIST_CHUNK, "Lịch khai giảng ngày 5 tháng 9.", "Đồng phục áo trắng."]
+    index.build(list(range(1, 5)), [tokenize(text) for text in texts])
+    return index
+
+
+def settings(**overrides: object) -> RetrievalSettings:
+    return RetrievalSettings(**{"confidence_threshold": 0.5, **overrides})  # type: ignore[arg-type]
+
+
+def hit(text: str, score: float = 0.8, kind: str = "document", doc_id: str = "qd-12",
+        section: str | None = "Điều 3 › Khoản 1", chunk_id: int = 1) -> Hit:
+    document = DocumentRecord(
+        id=doc_id, title="Quyết định về học phí", number="12/QĐ-UBND", issued="2025-08-01",
+        kind=kind, source_url="https://example.edu.vn/qd-12",
+    )
+    return Hit(ChunkRecord(chunk_id, doc_id, section, text, tokenize(text), "f"), document,
+               score, 0.9, 0.8)
+
+
+def test_split_units_on_sentences_and_lines() -> None:
+    assert split_units("Câu một. Câu hai!\n- Ý a;\n\n- Ý b") == [
+        "Câu một.", "Câu hai!", "- Ý a;", "- Ý b"]
+    assert split_units("") == []
+
+
+def test_extract_keeps_the_relevant_sentence_not_the_whole_chunk(bm25: BM25Index) -> None:
+    answer = extract(tokenize("học phí lớp 1 bao nhiêu"), CHUNK, bm25, 600)
+    assert "Học phí lớp 1 năm học 2025-2026 được miễn hoàn toàn." in answer
+    assert "văn phòng" not in answer and len(answer) < len(CHUNK)
+    accent_free = extract(tokenize("tien an ban tru"), CHUNK, bm25, 600)
+    assert accent_free == "Tiền ăn bán trú là 30.000 đồng mỗi ngày."
+
+
+def test_extract_keeps_the_list_a_heading_line_introduces(bm25: BM25Index) -> None:
+    answer = extract(tokenize("hồ sơ tuyển sinh lớp 1 gồm những gì"), LIST_CHUNK, bm25, 600)
+    assert answer.startswith("Hồ sơ tuyển sinh lớp 1 gồm:")
+    assert "- Đơn xin nhập học;" in answer and "- Bản sao giấy khai sinh." in answer
+
+
+def test_extract_respects_the_length_limit(bm25: BM25Index) -> None:
+    long_text = "Học phí " + "rất " * 300 + "cao."
+    answer = extract(tokenize("học phí"), long_text, bm25, 100)
+    assert len(answer) <= 100 and answer.endswith("…")
+
+
+def test_citation_line_with_every_part_and_with_parts_missing() -> None:
+    line = citation(hit(CHUNK))
+    assert line == ("Nguồn: Quyết định về học phí, số 12/QĐ-UBND, ngày 01/08/2025, "
+                    "Điều 3 › Khoản 1\nhttps://example.edu.vn/qd-12")
+    bare = hit(CHUNK, section=None)
+    bare.document = DocumentRecord(id="x", title="Thông báo nghỉ học")
+    assert citation(bare) == "Nguồn: Thông báo nghỉ học"
+
+
+def test_compose_answers_with_text_from_the_source_and_its_citation(bm25: BM25Index) -> None:
+    result = SearchResult([hit(CHUNK), hit("Khác.", 0.5, doc_id="other", chunk_id=2),
+                           hit("Cùng văn bản.", 0.4, chunk_id=3)], 0.9, tokenize("học phí lớp 1"))
+    answer = compose(result, bm25, settings())
+    assert answer.answered and answer.confidence == 0.9
+    body, cited = answer.answer.split("\n\n")
+    assert body in CHUNK and "Học phí lớp 1" in body
+    assert cited.startswith("Nguồn: Quyết định về học phí, số 12/QĐ-UBND")
+    assert [source.doc_id for source in answer.sources] == ["qd-12", "other"]
+    assert answer.sources[0].score == 0.8
+
+
+def test_compose_faq_answers_with_the_faq_answer_text(bm25: BM25Index) -> None:
+    text = "Học sinh mặc áo trắng, quần xanh. Thứ hai mặc áo đoàn."
+    result = SearchResult([hit(text, kind="faq", section=None)], 0.95, tokenize("đồng phục"))
+    answer = compose(result, bm25, settings())
+    assert answer.answer.startswith(text + "\n\nNguồn: ")
+
+
+def test_compose_below_threshold_says_no_information_without_sources(bm25: BM25Index) -> None:
+    result = SearchResult([hit(CHUNK)], 0.3, tokenize("giá vàng"))
+    answer = compose(result, bm25, settings())
+    assert not answer.answered and answer.answer == NO_ANSWER_TEXT and answer.sources == []
+    assert answer.to_json()["confidence"] == 0.3
+    empty = compose(SearchResult([], 0.0, []), bm25, settings())
+    assert not empty.answered and empty.sources == []
+
+
+def test_no_answer_text_is_vietnamese_and_offers_staff() -> None:
+    assert "chưa có thông tin" in NO_ANSWER_TEXT and "cán bộ" in NO_ANSWER_TEXT
+
+
+def test_sources_limited_to_top_k(bm25: BM25Index) -> None:
+    hits = [hit(CHUNK, 1.0 - i / 10, doc_id=f"d{i}", chunk_id=i) for i in range(8)]
+    answer = compose(SearchResult(hits, 0.99, tokenize("học phí")), bm25, settings(top_k=3))
+    assert [s.doc_id for s in answer.sources] == ["d0", "d1", "d2"]
+    assert np.isclose(answer.sources[2].score, 0.8)
+    assert dt.date.fromisoformat(answer.sources[0].issued or "") == dt.date(2025, 8, 1)

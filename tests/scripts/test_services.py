@@ -1,0 +1,83 @@
+"""scripts/services.py with real processes: Redis starts, answers and stops; a service that dies
+while starting, or never becomes healthy, fails naming itself and showing its log."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_services() -> ModuleType:
+    name = "edubot_services"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "services.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+services = load_services()
+
+
+def test_redis_starts_answers_is_reused_and_stops(tmp_path: Path) -> None:
+    port = services.free_port()
+    with services.Stack(tmp_path / "logs") as stack:
+        redis = stack.start_redis(port)
+        assert redis.pid is not None
+        assert services.redis_answers(port)
+        assert stack.redis_url == f"redis://127.0.0.1:{port}/0"
+        with services.Stack(tmp_path / "other") as second:
+            reused = second.start_redis(port, reuse=True)
+            assert reused.pid is None  # not started, so not stopped by `second`
+        assert services.redis_answers(port)
+    assert not services.redis_answers(port)
+
+
+def test_a_service_that_exits_while_starting_names_itself_and_shows_its_log(
+    tmp_path: Path,
+) -> None:
+    stack = services.Stack(tmp_path)
+    command = [sys.executable, "-c", "print('configuration broken: no model'); raise SystemExit(3)"]
+    service = services.Service("rasa", "http://127.0.0.1:1", tmp_path / "rasa.log", command,
+                               {}, lambda: False, 30.0)
+    with pytest.raises(services.ServiceError) as caught:
+        stack.launch(service)
+    message = str(caught.value)
+    assert message.startswith("rasa exited with code 3")
+    assert "configuration broken: no model" in message
+
+
+def test_a_service_that_never_gets_healthy_is_stopped(tmp_path: Path) -> None:
+    stack = services.Stack(tmp_path)
+    command = [sys.executable, "-c", "import time; print('waiting', flush=True); time.sleep(60)"]
+    service = services.Service("app", "http://127.0.0.1:1", tmp_path / "app.log", command,
+                               {}, lambda: False, 1.0)
+    with pytest.raises(services.ServiceError, match="app did not become healthy within 1 s"):
+        stack.launch(service)
+    assert service.process is None
+
+
+def test_newest_model_is_picked_and_a_missing_model_says_make_model(tmp_path: Path) -> None:
+    with pytest.raises(services.ServiceError, match="make model"):
+        services.newest_model(tmp_path)
+    old, new = tmp_path / "edubot-old.tar.gz", tmp_path / "edubot-new.tar.gz"
+    old.write_bytes(b"")
+    new.write_bytes(b"")
+    os.utime(old, (1_000_000, 1_000_000))
+    assert services.newest_model(tmp_path) == new
+
+
+def test_redis_env_splits_the_url_for_endpoints_yml() -> None:
+    assert services.redis_env("redis://10.0.0.5:6380/2") == {
+        "REDIS_HOST": "10.0.0.5", "REDIS_PORT": "6380", "REDIS_DB": "2"}
+    assert services.redis_env("redis://localhost") == {
+        "REDIS_HOST": "localhost", "REDIS_PORT": "6379", "REDIS_DB": "0"}
