@@ -34,12 +34,12 @@ test-unit: setup ## Only the fast tests (no real services)
 	@$(PY) -m pytest tests -q -m "not integration and not browser"
 
 test-rasa: model ## rasa data validate + test conversations with --fail-on-prediction-errors
-	@$(RASA) data validate --domain bot/domain --data $(RASA_DATA) --config config.yml --fail-on-warnings
+	@$(RASA) data validate --domain bot/domain --data $(RASA_DATA) --config config.yml
 	@$(RASA) test core --stories tests/stories --model $$(ls -t models/edubot-*.tar.gz | head -1) \
-		--domain bot/domain --fail-on-prediction-errors --out results/core
+		--e2e --fail-on-prediction-errors --out results/core
 
-test-nlu: model ## NLU evaluation on the held-out set; writes its section of BENCHMARKS.md
-	@$(PY) scripts/nlu_eval.py
+test-nlu: model ## NLU evaluation on the held-out set (prints the BENCHMARKS.md section)
+	@PYTHONPATH=$(CURDIR) .venv-rasa/bin/python scripts/nlu_eval.py --model $$(ls -t models/edubot-*.tar.gz | head -1)
 
 test-integration: model ## Only the tests that start the real services
 	@$(PY) -m pytest tests -q -m integration

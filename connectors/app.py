@@ -107,4 +107,31 @@ def main() -> FastAPI:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    return create_app(get_app_settings())
+    settings = get_app_settings()
+    http = httpx.AsyncClient()
+    redis_client = aioredis.from_url(settings.redis_url)
+    from connectors.platforms.runtime import PlatformRuntime
+
+    runtime = PlatformRuntime.from_environment(
+        redis=redis_client,
+        http=http,
+        rasa=RasaClient(settings.rasa_url, http, settings.rasa_timeout_seconds),
+    )
+
+    async def run_platforms(app: FastAPI) -> None:
+        """Zalo/Messenger webhooks' workers for the app's lifetime (web chat only if none set)."""
+        await runtime.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runtime.stop()
+
+    app = create_app(
+        settings,
+        http_client=http,
+        redis=redis_client,
+        extra_routers=[runtime.router()],
+        background=[run_platforms],
+    )
+    app.state.platform_runtime = runtime
+    return app

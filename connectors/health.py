@@ -60,4 +60,16 @@ async def health(request: Request) -> JSONResponse:
         "rasa": rasa_report,
         "action_server": actions_report,
     }
+    runtime = getattr(state, "platform_runtime", None)
+    if runtime is not None:
+        try:
+            platforms = await asyncio.wait_for(runtime.health(), timeout)
+        except (OSError, TimeoutError, RedisError) as error:
+            platforms = {"error": type(error).__name__}
+        body["platforms"] = platforms
+        tokens = platforms.get("zalo_tokens")
+        if isinstance(tokens, dict) and tokens.get("ok") is False:
+            # A failed Zalo token refresh means replies cannot be sent: report it as unhealthy.
+            body["status"] = "degraded"
+            healthy = False
     return JSONResponse(body, status_code=200 if healthy else 503)
