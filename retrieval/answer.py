@@ -20,8 +20,8 @@ from retrieval.settings import RetrievalSettings
 from retrieval.types import Answer, Source
 
 NO_ANSWER_TEXT = (
-    "Xin lỗi, hiện mình chưa có thông tin chính thức về câu hỏi này. "
-    "Bạn có muốn chuyển câu hỏi cho cán bộ nhà trường/xã không?"
+    "Dạ, hiện em chưa có thông tin chính thức về câu hỏi này nên chưa thể trả lời ạ. "
+    "Câu hỏi đã được ghi lại để cán bộ nhà trường/xã bổ sung."
 )
 # Sentences end at . ! ? ; before a capital letter, digit, quote, bracket or list mark.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“(\-–•*+\d\w])")
@@ -124,6 +124,10 @@ def compose(result: SearchResult, bm25: BM25Index | None, settings: RetrievalSet
     best = result.hits[0]
     if best.document.kind == "faq":
         body = _shorten(best.chunk.text.strip(), settings.max_answer_chars)
+        if any(line.startswith("Nguồn:") for line in body.splitlines()):
+            # The FAQ names its own official source: that line is the citation.
+            return Answer(answered=True, answer=body, confidence=result.confidence,
+                          sources=sources(result, settings.top_k))
     else:
         body = extract(result.query_tokens, best.chunk.text, bm25, settings.max_answer_chars)
     if not body:

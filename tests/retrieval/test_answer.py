@@ -119,3 +119,14 @@ def test_sources_limited_to_top_k(bm25: BM25Index) -> None:
     assert [s.doc_id for s in answer.sources] == ["d0", "d1", "d2"]
     assert np.isclose(answer.sources[2].score, 0.8)
     assert dt.date.fromisoformat(answer.sources[0].issued or "") == dt.date(2025, 8, 1)
+
+
+def test_compose_faq_with_its_own_source_line_cites_once(bm25: BM25Index) -> None:
+    text = ("Học sinh không bắt buộc mua đồng phục tại trường.\n"
+            "Nguồn: Thông báo số 12/TB-THHA về đồng phục.")
+    result = SearchResult([hit(text, kind="faq", section=None)], 0.95, tokenize("đồng phục"))
+    answer = compose(result, bm25, settings())
+    assert answer.answered
+    assert answer.answer.count("Nguồn:") == 1
+    assert answer.answer.endswith("12/TB-THHA về đồng phục.")
+    assert answer.sources and answer.sources[0].doc_id == "qd-12"
