@@ -96,7 +96,7 @@ class Worker:
                 task.cancel()
             if tasks:
                 _, stuck = await asyncio.wait([task for _, task in tasks], timeout=10)
-                for task in stuck:
+                for _task in stuck:
                     log.error("worker %s: a partition task ignored cancellation",
                               self.consumer)
             for partition, _ in tasks:

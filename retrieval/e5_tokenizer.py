@@ -22,7 +22,14 @@ from collections.abc import Sequence
 
 import numpy as np
 from tokenizers import (
-    AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors,
+    AddedToken,
+    Regex,
+    Tokenizer,
+    decoders,
+    models,
+    normalizers,
+    pre_tokenizers,
+    processors,
 )
 from tokenizers.normalizers import Normalizer
 

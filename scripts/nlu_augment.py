@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Dict, Iterable, List, Tuple
 
 from retrieval import normalize
 
@@ -23,9 +23,9 @@ _INTENT_RE = re.compile(r"^\s*-\s*intent:\s*(\S+)\s*$")
 _EXAMPLE_RE = re.compile(r"^\s{4,}-\s(.+)$")
 
 
-def read_examples(paths: Iterable[Path]) -> Dict[str, List[str]]:
+def read_examples(paths: Iterable[Path]) -> dict[str, list[str]]:
     """Examples per intent from Rasa YAML NLU files written in the block style of data/nlu."""
-    examples: Dict[str, List[str]] = {}
+    examples: dict[str, list[str]] = {}
     for path in paths:
         intent = None
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -40,9 +40,9 @@ def read_examples(paths: Iterable[Path]) -> Dict[str, List[str]]:
     return examples
 
 
-def _abbreviation_rules() -> List[Tuple[re.Pattern, str]]:
+def _abbreviation_rules() -> list[tuple[re.Pattern, str]]:
     """(full-phrase pattern, abbreviation), longest phrase first; first abbreviation listed wins."""
-    chosen: Dict[str, str] = {}
+    chosen: dict[str, str] = {}
     for short, full in normalize.load_abbreviations().items():
         if full != short and full not in chosen and len(short) < len(full):
             chosen[full] = short
@@ -50,7 +50,7 @@ def _abbreviation_rules() -> List[Tuple[re.Pattern, str]]:
     return [(re.compile(rf"(?<!\w){re.escape(full)}(?!\w)"), short) for full, short in ordered]
 
 
-def abbreviate(text: str, rules: List[Tuple[re.Pattern, str]]) -> str:
+def abbreviate(text: str, rules: list[tuple[re.Pattern, str]]) -> str:
     """The normalised text with full words replaced by common abbreviations."""
     result = normalize.normalize(text)
     for pattern, short in rules:
@@ -58,13 +58,13 @@ def abbreviate(text: str, rules: List[Tuple[re.Pattern, str]]) -> str:
     return result
 
 
-def augmented(examples: Dict[str, List[str]]) -> Dict[str, List[str]]:
+def augmented(examples: dict[str, list[str]]) -> dict[str, list[str]]:
     """Folded and abbreviated variants that are not already examples, per intent."""
     rules = _abbreviation_rules()
     seen = {normalize.normalize(text) for texts in examples.values() for text in texts}
-    result: Dict[str, List[str]] = {}
+    result: dict[str, list[str]] = {}
     for intent, texts in examples.items():
-        variants: List[str] = []
+        variants: list[str] = []
         for text in texts:
             for variant in (normalize.fold(text), abbreviate(text, rules)):
                 if variant and variant not in seen:
@@ -74,7 +74,7 @@ def augmented(examples: Dict[str, List[str]]) -> Dict[str, List[str]]:
     return result
 
 
-def to_yaml(examples: Dict[str, List[str]], header: str) -> str:
+def to_yaml(examples: dict[str, list[str]], header: str) -> str:
     """Rasa 3.1 NLU YAML for `examples` (texts are plain, lower-case words and punctuation)."""
     lines = [f"# {header}", 'version: "3.1"', "", "nlu:"]
     for intent, texts in examples.items():
@@ -86,7 +86,7 @@ def to_yaml(examples: Dict[str, List[str]], header: str) -> str:
     return "\n".join(lines)
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2

@@ -24,7 +24,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,7 +40,7 @@ _EXAMPLE_RE = re.compile(r"^(\s{4,}-\s)(.+)$")
 _NORMALIZER_RE = re.compile(r"^(\s*)-\s*name:\s*bot\.components\.VietnameseNormalizer\s*$")
 
 
-def _run(args: List[str], log: Path) -> float:
+def _run(args: list[str], log: Path) -> float:
     """Run one rasa command with its output in `log`; returns seconds; raises on failure."""
     # RASA_MAX_CACHE_SIZE=0: no training cache, so the training times compare like with like.
     env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_MAX_CACHE_SIZE="0")
@@ -65,8 +64,8 @@ def folded_copy(source: Path, target: Path) -> Path:
 
 def config_without_normalizer(source: Path, target: Path) -> Path:
     """Write `source` config with the VietnameseNormalizer pipeline entry removed."""
-    out: List[str] = []
-    skip_indent: Optional[int] = None
+    out: list[str] = []
+    skip_indent: int | None = None
     for line in source.read_text(encoding="utf-8").splitlines():
         if skip_indent is not None:
             indent = len(line) - len(line.lstrip())
@@ -82,7 +81,7 @@ def config_without_normalizer(source: Path, target: Path) -> Path:
     return target
 
 
-def train_nlu(config: Path, nlu: Path, name: str) -> Tuple[Path, float]:
+def train_nlu(config: Path, nlu: Path, name: str) -> tuple[Path, float]:
     """Train an NLU-only model; returns its path and the training time in seconds."""
     seconds = _run([RASA, "train", "nlu", "--config", str(config), "--nlu", str(nlu),
                     "--out", str(WORK), "--fixed-model-name", name], WORK / f"train-{name}.log")

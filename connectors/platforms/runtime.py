@@ -27,7 +27,6 @@ from connectors.platform_settings import (
     get_worker_settings,
     get_zalo_settings,
 )
-
 from connectors.platforms.messenger import MessengerSender
 from connectors.platforms.records import Records, SqlRecords
 from connectors.platforms.zalo import ZaloSender

@@ -24,7 +24,6 @@ from fakes.loopback import LoopbackServer
 from fakes.rasa import FakeRasa
 from fakes.zalo_api import FakeZalo
 
-
 REDIS_SERVER = "/usr/bin/redis-server"
 
 

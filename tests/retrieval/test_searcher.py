@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from fake_kb import FakeEmbedder, add_document, make_settings, set_status
 
-from retrieval.index import index_dir, load_snapshot, sync_index
+from retrieval.index import DocumentRecord, index_dir, load_snapshot, sync_index
 from retrieval.searcher import Searcher, audience_match, grade_set, in_force
-from retrieval.index import DocumentRecord
 from retrieval.types import SearchContext
 from storage.db import reset_caches
 
