@@ -43,6 +43,14 @@ def knowledge_base() -> KnowledgeBase:
     return get_knowledge_base()
 
 
+def warm_up() -> None:
+    """Load the embedding model and the index before the first question (called at start-up)."""
+    with _search_lock:
+        load = getattr(knowledge_base(), "load", None)
+        if load is not None:
+            load()
+
+
 def _search(question: str, context: SearchContext) -> Answer:
     with _search_lock:
         return knowledge_base().answer(question, context)

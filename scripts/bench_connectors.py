@@ -177,6 +177,7 @@ class Sent:
     ack_ms: float | None = None
     status: int | None = None
     expected: int | None = None  # pieces the worker sent for it (from Redis)
+    delivery: str = ""  # the worker's outcome: sent, failed, rate_limited, bot_down …
     first_reply: float | None = None
     last_reply: float | None = None
 
@@ -278,6 +279,7 @@ async def read_expected(redis: aioredis.Redis, messages: list[Sent]) -> int:
         state = {k.decode(): v.decode() for k, v in state.items()}
         if state.get("done"):
             sent.expected = int(state.get("sent", 0))
+            sent.delivery = state.get("delivery", "")
         else:
             unfinished += 1
     return unfinished
@@ -338,6 +340,14 @@ def percentile(values: list[float], p: float) -> float:
 
 def ms(value: float) -> str:
     return "–" if value != value else f"{value:,.0f} ms"
+
+
+def deliveries(messages: list[Sent]) -> str:
+    counts: dict[str, int] = {}
+    for sent in messages:
+        name = sent.delivery or "unfinished"
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
 
 
 @dataclass
@@ -415,7 +425,8 @@ def report(ack: Phase, sustain: Phase, duplicates: int, args: argparse.Namespace
         f"Lost: no complete reply within {args.deadline:.0f} s. Duplicated: pieces received "
         f"beyond what the worker sent, over both phases (replies are attributed per user in "
         f"order, with each message's piece count read from the worker's state in Redis). "
-        f"Messages answered with no reply at all: {a.no_reply + s.no_reply}.",
+        f"Messages answered with no reply at all: {a.no_reply + s.no_reply}. Worker outcomes "
+        f"over both phases: {deliveries(ack.messages + sustain.messages)}.",
         "",
         "Reproduce: `make bench` or `.venv/bin/python scripts/bench_connectors.py "
         f"--ack-rate {args.ack_rate:g} --ack-seconds {args.ack_seconds:g} "

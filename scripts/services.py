@@ -240,7 +240,7 @@ class Stack:
         """The rasa-sdk action server (`actions` package) in .venv."""
         self.action_server_url = f"http://{HOST}:{port}"
         python = str(APP_PYTHON if APP_PYTHON.exists() else Path(sys.executable))
-        command = [python, "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)]
+        command = [python, "-m", "actions", "--actions", "actions", "-p", str(port)]
         health = f"{self.action_server_url}/health"
         return self.launch(Service("action_server", self.action_server_url,
                                     self.log_dir / "action_server.log", command, self.base_env(),

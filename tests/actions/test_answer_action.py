@@ -152,3 +152,17 @@ async def test_question_text_is_never_logged_at_info(
     info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert info, "the action should log that it answered"
     assert all("hoc phi" not in line and "0912345678" not in line for line in info)
+
+
+def test_warm_up_loads_the_knowledge_base(monkeypatch) -> None:
+    from actions import answer as answer_module
+
+    loaded = []
+
+    class LoadingKnowledgeBase:
+        def load(self) -> None:
+            loaded.append(True)
+
+    monkeypatch.setattr(answer_module, "knowledge_base", lambda: LoadingKnowledgeBase())
+    answer_module.warm_up()
+    assert loaded == [True]
