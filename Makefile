@@ -47,6 +47,7 @@ test-integration: model ## Only the tests that start the real services
 bench: model kb ## Benchmarks (stack memory/latency, retrieval, connectors); writes BENCHMARKS.md
 	@$(PY) scripts/bench_stack.py
 	@$(PY) scripts/bench_retrieval.py
+	@$(PY) scripts/bench_connectors.py
 
 lock: ## Re-pin requirements/*.lock from the current environments
 	@.venv-rasa/bin/pip freeze --exclude-editable > requirements/rasa.lock
