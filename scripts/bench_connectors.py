@@ -49,7 +49,7 @@ import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import services  # noqa: E402  (scripts/services.py, next to this file)
-from bench_stack import prepare_data_dir  # noqa: E402
+from bench_stack import prepare_data_dir, write_section  # noqa: E402
 
 ROOT = services.ROOT
 sys.path.insert(0, str(ROOT / "tests" / "connectors"))
@@ -435,18 +435,6 @@ def report(ack: Phase, sustain: Phase, duplicates: int, args: argparse.Namespace
         END_MARK,
     ]
     return "\n".join(lines)
-
-
-def write_section(section: str, path: Path = BENCHMARKS) -> None:
-    """Replace the section between the markers in BENCHMARKS.md, or append it."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        tail = rest.split(END_MARK, 1)[1]
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
 
 
 # ---- main ----------------------------------------------------------------------------------

@@ -213,11 +213,16 @@ def report(results: Results, turns: int) -> str:
 
 
 def write_section(section: str, path: Path = BENCHMARKS) -> None:
-    """Replace the section between the markers in BENCHMARKS.md, or append it."""
+    """Replace the section between its markers in BENCHMARKS.md, or append it.
+
+    The section's first and last lines are its markers (`<!-- name:start -->` … `<!-- name:end -->`).
+    """
+    lines = section.strip("\n").splitlines()
+    start, end = lines[0], lines[-1]
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        tail = rest.split(END_MARK, 1)[1]
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        tail = rest.split(end, 1)[1]
         text = head + section + tail
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
