@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
+
+from script_modules import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_env_example_script():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("env_example", ROOT / "scripts" / "env_example.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("env_example")
 
 
 def test_env_example_lists_every_setting_and_is_current() -> None:

@@ -8,10 +8,8 @@ browser (`Browser`: cookies kept per instance) and read what the bot stored thro
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from script_modules import load_script
 from sqlalchemy.orm import Session
 
 from storage.db import session_scope
@@ -33,14 +32,7 @@ TURN_TIMEOUT_S = 120.0
 
 def load_services() -> ModuleType:
     """scripts/services.py (not a package) loaded by path, once."""
-    name = "edubot_services"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "services.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_script("services")
 
 
 class Bot:

@@ -3,26 +3,20 @@ while starting, or never becomes healthy, fails naming itself and showing its lo
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from script_modules import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_services() -> ModuleType:
-    name = "edubot_services"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "services.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """scripts/services.py (not a package) loaded by path, once."""
+    return load_script("services")
 
 
 services = load_services()
