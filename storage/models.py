@@ -66,6 +66,15 @@ class Question(Base):
     # open, answered (became an FAQ), attached, dismissed, ok (answered well; not in the queue)
     review_note: Mapped[str] = mapped_column(Text, default="")
     school: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # Raw platform id of the asker, kept only to send a staff answer on the platform while its
+    # window is open; never written to logs or exports.
+    recipient: Mapped[str] = mapped_column(String(200), default="")
+    reviewed_by: Mapped[str] = mapped_column(String(80), default="")
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # The FAQ entry or document that now answers it (review_status answered/attached).
+    resolution_doc_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    answer_delivery: Mapped[str] = mapped_column(String(20), default="")
+    # "", sent, undelivered (outside the window or no channel), failed
 
 
 class Ticket(Base):
@@ -91,6 +100,9 @@ class Ticket(Base):
     # new, in_progress, answered, closed
     assignee: Mapped[str] = mapped_column(String(80), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    reply: Mapped[str] = mapped_column(Text, default="")  # the staff answer sent to the parent
+    replied_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    reply_delivery: Mapped[str] = mapped_column(String(20), default="")  # "", sent, undelivered, failed
 
 
 class Subscription(Base):
