@@ -3,7 +3,8 @@ and the CLI write and read, as keyword-only functions on a `Session`.
 
 Free text a resident typed goes through `storage.privacy.redact` here, so no caller can store
 a phone or ID number by forgetting to; user ids arrive already hashed (`user_hash`), except
-`recipient`, the raw platform id kept on tickets and subscriptions to reply on the platform.
+`recipient`, the raw platform id kept on tickets, subscriptions and questions to reply on the
+platform.
 Functions flush (so ids are set) but never commit: the caller's `session_scope()` does.
 """
 
@@ -24,6 +25,7 @@ from storage.privacy import redact
 from storage.references import PREFIXES, new_reference
 
 ROLES = ("admin", "staff")
+MIN_PASSWORD_CHARS = 10  # the CLI and the admin web refuse shorter passwords
 TICKET_KINDS = tuple(PREFIXES)
 REFERENCE_ATTEMPTS = 8
 Rating = Literal["good", "bad"]
@@ -45,8 +47,12 @@ def record_question(
     answer: str = "",
     doc_ids: Sequence[str] = (),
     school: str | None = None,
+    recipient: str = "",
 ) -> Question:
-    """Store a knowledge question and the bot's answer; it starts in the review queue ("open")."""
+    """Store a knowledge question and the bot's answer; it starts in the review queue ("open").
+
+    `recipient` is the raw platform id of the asker, kept only so staff can send an answer later.
+    """
     question = Question(
         channel=channel,
         user_hash=user_hash,
@@ -56,6 +62,7 @@ def record_question(
         answer=answer,
         doc_ids=list(doc_ids),
         school=school or None,
+        recipient=recipient,
     )
     session.add(question)
     session.flush()
@@ -200,6 +207,12 @@ def verify_password(session: Session, *, username: str, password: str) -> User |
         user.password_hash = _hasher.hash(password)
         session.flush()
     return user
+
+
+def set_password(session: Session, *, user: User, password: str) -> None:
+    """Replace a user's password (stored as a new argon2 hash)."""
+    user.password_hash = _hasher.hash(password)
+    session.flush()
 
 
 # Audit log and turn log --------------------------------------------------------------------------

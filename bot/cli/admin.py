@@ -13,9 +13,7 @@ import typer
 
 from storage.db import session_scope
 from storage.errors import StorageError
-from storage.repositories import add_audit, create_user, list_users
-
-MIN_PASSWORD_CHARS = 8
+from storage.repositories import MIN_PASSWORD_CHARS, add_audit, create_user, list_users
 
 app = typer.Typer(help="Quản lý tài khoản cán bộ.", no_args_is_help=True)
 

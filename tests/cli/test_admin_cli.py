@@ -29,31 +29,31 @@ def test_create_user_with_password_option(data_dir: Path) -> None:
 
 
 def test_password_is_prompted_hidden_with_confirmation(data_dir: Path) -> None:
-    result = runner.invoke(app, ["create-user", "gv01"], input="bi-mat-123\nbi-mat-123\n")
+    result = runner.invoke(app, ["create-user", "gv01"], input="bi-mat-1234\nbi-mat-1234\n")
     assert result.exit_code == 0, result.output
-    assert "bi-mat-123" not in result.output  # hidden input is not echoed
+    assert "bi-mat-1234" not in result.output  # hidden input is not echoed
     with session_scope() as session:
-        user = verify_password(session, username="gv01", password="bi-mat-123")
+        user = verify_password(session, username="gv01", password="bi-mat-1234")
         assert user is not None and user.role == "staff"
 
 
 def test_mismatched_confirmation_is_asked_again(data_dir: Path) -> None:
     result = runner.invoke(app, ["create-user", "gv02"],
-                           input="bi-mat-123\nkhac-han-123\nbi-mat-456\nbi-mat-456\n")
+                           input="bi-mat-1234\nkhac-han-1234\nbi-mat-4567\nbi-mat-4567\n")
     assert result.exit_code == 0, result.output
     with session_scope() as session:
-        assert verify_password(session, username="gv02", password="bi-mat-456") is not None
+        assert verify_password(session, username="gv02", password="bi-mat-4567") is not None
 
 
 def test_short_password_duplicate_user_and_unknown_role_fail(data_dir: Path) -> None:
     short = runner.invoke(app, ["create-user", "a", "--password", "ngan"])
-    assert short.exit_code == 1 and "ít nhất 8 ký tự" in short.output
+    assert short.exit_code == 1 and "ít nhất 10 ký tự" in short.output
 
-    assert runner.invoke(app, ["create-user", "b", "--password", "du-dai-roi"]).exit_code == 0
-    again = runner.invoke(app, ["create-user", "b", "--password", "du-dai-roi"])
+    assert runner.invoke(app, ["create-user", "b", "--password", "du-dai-roi-nhe"]).exit_code == 0
+    again = runner.invoke(app, ["create-user", "b", "--password", "du-dai-roi-nhe"])
     assert again.exit_code == 1 and "đã tồn tại" in again.output
 
-    role = runner.invoke(app, ["create-user", "c", "--role", "root", "--password", "du-dai-roi"])
+    role = runner.invoke(app, ["create-user", "c", "--role", "root", "--password", "du-dai-roi-nhe"])
     assert role.exit_code == 2
     with session_scope() as session:
         assert [u.username for u in list_users(session)] == ["b"]
