@@ -360,6 +360,8 @@ def run(args: argparse.Namespace) -> int:
         print(
             "\nSẵn sàng / ready:\n"
             f"  Trò chuyện trên web / web chat : {stack.app_url}/\n"
+            f"  Trang quản trị / admin web     : {stack.app_url}/admin "
+            "(tài khoản đầu tiên / first account: .venv/bin/bot admin create-user TEN --role admin)\n"
             f"  Tình trạng / health            : {stack.app_url}/health\n"
             f"  Rasa                           : {stack.rasa_url}\n"
             f"  Máy chủ hành động / actions    : {stack.action_server_url}\n"
