@@ -18,12 +18,13 @@ from typing import Any, Literal
 
 from tqdm import tqdm
 
-from retrieval.chunking import chunk_document
+from retrieval.chunking import SectionChunk, chunk_document
 from retrieval.errors import DocumentParseError, RetrievalError
 from retrieval.kb_store import add_or_replace_document
 from retrieval.metadata import document_meta, faq_questions
-from retrieval.parsing import SUPPORTED_EXTENSIONS, parse_file
+from retrieval.parsing import SUPPORTED_EXTENSIONS, ParsedFile, parse_file
 from retrieval.settings import RetrievalSettings, get_retrieval_settings
+from retrieval.types import DocumentMeta
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,34 @@ def collect_files(paths: Iterable[Path | str]) -> tuple[list[Path], list[FileRep
     return files, problems
 
 
+@dataclass
+class PreparedFile:
+    """One file read, described and chunked, not yet stored (what the admin preview shows)."""
+
+    parsed: ParsedFile
+    meta: DocumentMeta
+    questions: list[str]
+    chunks: list[SectionChunk]
+
+
+def prepare_file(path: Path, overrides: dict[str, Any] | None = None) -> PreparedFile:
+    """Parse, read metadata and chunk one file without storing it; raise `DocumentParseError`.
+
+    `overrides` are metadata keys (as in front matter) that win over the file's own front
+    matter and over what is inferred from the text, e.g. the fields of the admin upload form.
+    """
+    parsed = parse_file(path)
+    front_matter = {**parsed.front_matter, **(overrides or {})}
+    meta = document_meta(front_matter, parsed.text, path=path)
+    questions = faq_questions(front_matter)
+    chunks = chunk_document(parsed.text, kind=meta.kind)
+    if not chunks:
+        raise DocumentParseError(
+            f"Tệp {path.name} không có đoạn văn bản nào để đưa vào kho tri thức."
+        )
+    return PreparedFile(parsed, meta, questions, chunks)
+
+
 def ingest_file(
     path: Path, *, seen: dict[str, Path] | None = None, database_url: str | None = None
 ) -> FileReport:
@@ -98,14 +127,10 @@ def ingest_file(
     from storage.db import session_scope
 
     try:
-        parsed = parse_file(path)
-        meta = document_meta(parsed.front_matter, parsed.text, path=path)
-        questions = faq_questions(parsed.front_matter)
-        chunks = chunk_document(parsed.text, kind=meta.kind)
-        if not chunks:
-            raise DocumentParseError(
-                f"Tệp {path.name} không có đoạn văn bản nào để đưa vào kho tri thức."
-            )
+        prepared = prepare_file(path)
+        parsed, meta, questions, chunks = (
+            prepared.parsed, prepared.meta, prepared.questions, prepared.chunks
+        )
         if seen is not None:
             other = seen.get(meta.id)
             if other is not None and other.resolve() != path.resolve():
