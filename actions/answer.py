@@ -68,6 +68,7 @@ def _store_question(sender: Sender, question: str, answer: Answer, school: str |
             answer=answer.answer if answer.answered else "",
             doc_ids=[source.doc_id for source in answer.sources],
             school=school,
+            recipient=sender.user_id,
         )
         return row.id
 

@@ -70,6 +70,7 @@ async def test_stored_question_is_redacted_and_its_asker_hashed(
     assert row.channel == "zalo"
     assert row.user_hash == hash_user_id("8412345", get_storage_settings().hash_salt)
     assert "8412345" not in row.user_hash
+    assert row.recipient == "8412345"  # kept so staff can send their answer on the platform
 
 
 async def test_unanswered_question_offers_a_person_and_becomes_pending(
