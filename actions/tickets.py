@@ -1,8 +1,9 @@
 """Submitting the ticket forms: a feedback, a misinformation report or a request for a person.
 
 Each submit action stores one `storage.models.Ticket` under a reference code the parent can
-quote later, tells the parent that code, and clears the form slots for the next form.  If the
-store fails the parent is told to try again, never left without a reply.
+quote later (its topic guessed by `actions.ticket_categories`), tells the parent that code, and
+clears the form slots for the next form.  If the store fails the parent is told to try again,
+never left without a reply.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.sender import Sender, sender_of
+from actions.ticket_categories import categorise
 from storage.db import session_scope
 from storage.errors import StorageError
 from storage.repositories import create_ticket
@@ -51,6 +53,7 @@ def _store_ticket(
             message=message,
             contact=contact,
             school=school,
+            category=categorise(message),
         )
         return ticket.reference, ticket.urgent
 

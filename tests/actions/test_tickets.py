@@ -108,3 +108,14 @@ async def test_reset_form_slots_after_a_cancelled_form() -> None:
     tracker = make_tracker(text="hủy", intent="cancel", slots={"feedback_message": "abcdef"})
     assert await ActionResetFormSlots().run(dispatcher, tracker, {}) == RESET
     assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(("message", "category"), [
+    ("Học phí lớp 6 năm nay thu cao quá", "hoc_phi"),
+    ("con bi ban bat nat o truong", "an_toan"),
+    ("Cảm ơn nhà trường nhiều", "khac"),
+])
+async def test_submit_stores_the_category_of_the_message(data_dir: Path, message: str, category: str) -> None:
+    await ActionSubmitFeedback().run(CollectingDispatcher(), make_tracker(slots={"feedback_message": message}), {})
+    [ticket] = _tickets()
+    assert ticket.category == category
