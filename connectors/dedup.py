@@ -22,6 +22,10 @@ class Deduplicator:
         self._redis = redis
         self._ttl_s = int(ttl_s)
 
+    @property
+    def ttl_s(self) -> int:
+        return self._ttl_s
+
     @staticmethod
     def key(channel: str, message_id: str) -> str:
         return f"{PREFIX}{channel}:{message_id}"

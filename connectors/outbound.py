@@ -133,12 +133,17 @@ class Outbound:
         self._sleep = sleep
         self._clock = clock
 
-    async def note_inbound(self, channel: str, user_id: str, timestamp_ms: int = 0) -> None:
-        """Remember the user's latest inbound time (the start of the reply window)."""
+    def inbound_mark(self, channel: str, user_id: str, timestamp_ms: int = 0
+                     ) -> tuple[str, float, int]:
+        """Key, time and TTL of the user's latest-inbound mark (the start of the reply window)."""
         sender = self.senders.get(channel)
         at = timestamp_ms / 1000 if timestamp_ms else self._clock()
         ttl = int(max(sender.window_s if sender else 0, 86400) * 2)
-        key = f"{LAST_INBOUND_PREFIX}{channel}:{user_id}"
+        return f"{LAST_INBOUND_PREFIX}{channel}:{user_id}", at, ttl
+
+    async def note_inbound(self, channel: str, user_id: str, timestamp_ms: int = 0) -> None:
+        """Remember the user's latest inbound time (the start of the reply window)."""
+        key, at, ttl = self.inbound_mark(channel, user_id, timestamp_ms)
         previous = await self._redis.get(key)
         if previous is None or float(previous) < at:
             await self._redis.set(key, str(at), ex=ttl)
@@ -183,6 +188,21 @@ class Outbound:
                     continue
                 await self.dead_letter(channel, message_id, user_hash, error, message.text)
                 return Delivery("failed", error.code)
+
+    def pieces_for(self, channel: str, replies: list[OutgoingMessage]) -> list[OutgoingMessage]:
+        """What to send on `channel`: 2,000-character pieces, or whole messages for a sender
+        that does not split (web chat shows an answer of any length as one message)."""
+        sender = self.senders.get(channel)
+        if sender is not None and not getattr(sender, "splits", True):
+            whole = [replace(r, text=unicodedata.normalize("NFC", r.text).strip()) for r in replies]
+            return [r for r in whole if r.text or r.quick_replies]
+        return pieces(replies)
+
+    async def complete(self, channel: str, user_id: str, message_id: str, status: str) -> None:
+        """Tell a sender that wants to know (web chat) that a message's replies are all sent."""
+        finish = getattr(self.senders.get(channel), "finish", None)
+        if finish is not None:
+            await finish(user_id, message_id, status)
 
     def _delay(self, attempt: int, kind: str) -> float:
         base = self._backoff_s * (4 if kind == "rate_limit" else 1)

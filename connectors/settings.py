@@ -8,9 +8,10 @@ settings on first use, and `create_app(settings)` takes them explicitly so tests
 from __future__ import annotations
 
 import functools
+import re
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Used only outside production, so that a demo needs no configuration and web-chat sessions
@@ -21,6 +22,7 @@ PLACEHOLDER_SECRETS = frozenset(
      "test", "password", "xxx", "todo"}
 )
 MIN_PRODUCTION_SECRET_CHARS = 32
+_ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
 class AppSettings(BaseSettings):
@@ -67,6 +69,38 @@ class AppSettings(BaseSettings):
     session_max_age_days: int = Field(
         default=30, gt=0, description="How long the web-chat session cookie lives."
     )
+
+    webchat_wait_seconds: float = Field(
+        default=8.0, ge=0, description="How long POST /api/chat waits for the bot's replies "
+        "before answering `pending` (the page then long-polls GET /api/chat/replies)."
+    )
+    webchat_poll_seconds: float = Field(
+        default=20.0, gt=0, le=55, description="How long one GET /api/chat/replies long-poll "
+        "waits for a new reply."
+    )
+    webchat_session_hours: float = Field(
+        default=168, gt=0, description="How long a silent web-chat session stays known (staff "
+        "answers pushed from the admin web reach only known sessions)."
+    )
+    webchat_frame_ancestors: str = Field(
+        default="", description="Websites allowed to embed the web chat in an iframe (CSP "
+        "frame-ancestors), space- or comma-separated origins, e.g. "
+        "'https://thcs-abc.edu.vn https://xa-abc.gov.vn'. Empty: only this app itself."
+    )
+
+    @field_validator("webchat_frame_ancestors")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        origins = [o.rstrip("/") for o in value.replace(",", " ").split()]
+        for origin in origins:
+            if not _ORIGIN_RE.match(origin):
+                raise ValueError(f"APP_WEBCHAT_FRAME_ANCESTORS: {origin!r} is not an origin "
+                                 "like https://truong.edu.vn")
+        return " ".join(origins)
+
+    @property
+    def frame_ancestors(self) -> list[str]:
+        return self.webchat_frame_ancestors.split()
 
     @model_validator(mode="after")
     def _check_secret_key(self) -> AppSettings:

@@ -1,10 +1,14 @@
 """The web chat: the page residents open on the commune/school website and its JSON endpoint.
 
-GET / serves the page; POST /api/chat takes `{"text": …}` or `{"payload": …}` (a quick-reply
-button) and answers `{"messages": [OutgoingMessage.to_json(), …]}`. A resident is known only by
-a random session id kept in a signed, HttpOnly cookie, issued on the first visit or message; the
-Rasa sender is `web:<session id>`. The bot is reached through a `ChatTransport`, so the queued
-path can replace the direct call to Rasa without touching this module.
+GET / serves the page; POST /api/chat takes `{"id", "text": …}` or `{"id", "payload": …}` (a
+quick-reply button; `id` is the page's message id, the deduplication key, and `after` the page's
+cursor) and answers `{"messages": [OutgoingMessage.to_json() + "id", …], "pending", "cursor"}`;
+GET /api/chat/replies?after=<cursor> long-polls for replies that came later (a slow turn, a staff
+answer). A resident is known only by a random session id, signed, kept in an HttpOnly cookie and,
+for pages embedded in another website where third-party cookies are blocked, in the page itself
+(header `X-Chat-Session`); the Rasa sender is `web:<session id>`. The bot is reached through a
+`ChatTransport` (`connectors.transport`): queued like Zalo/Messenger in the running app.
+The page may be framed only by the origins of `APP_WEBCHAT_FRAME_ANCESTORS` (CSP).
 """
 
 from __future__ import annotations
@@ -15,18 +19,20 @@ import secrets
 import time
 import uuid
 from pathlib import Path
+from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, TimestampSigner
 from pydantic import BaseModel, ValidationError
+from redis.exceptions import RedisError
 
 from connectors.errors import ChatRequestError, RasaError, RasaUnavailable
 from connectors.messages import IncomingMessage
 from connectors.settings import AppSettings
-from connectors.transport import ChatTransport
-from connectors.turn_log import TurnLog
+from connectors.transport import ChatTransport, Exchange
+from connectors.web_replies import WebReplies, valid_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +41,7 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 STATIC_URL = "/static/webchat"
 COOKIE_NAME = "edubot_chat"
+SESSION_HEADER = "X-Chat-Session"
 SIGNER_SALT = "edubot.webchat.session"
 MAX_PAYLOAD_CHARS = 1000
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -52,11 +59,12 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 class ChatRequest(BaseModel):
     """What the page posts: typed `text`, or the `payload` of a pressed button; `id` is the
-    page's own message id (kept for deduplication when the queued path arrives)."""
+    page's own message id (the deduplication key), `after` the cursor of the last reply shown."""
 
     text: str | None = None
     payload: str | None = None
     id: str | None = None
+    after: str | None = None
 
 
 class SessionCookie:
@@ -66,10 +74,20 @@ class SessionCookie:
         self._signer = TimestampSigner(settings.secret_key, salt=SIGNER_SALT)
         self._max_age = settings.session_max_age_days * 86400
         self._secure = settings.secure_cookies
+        # A page framed by another site gets its cookie only with SameSite=None (https only).
+        self._samesite: Literal["lax", "none"] = (
+            "none" if self._secure and settings.frame_ancestors else "lax")
 
     def read(self, request: Request) -> str | None:
-        """The session id in the request's cookie, or None when absent, forged or expired."""
-        raw = request.cookies.get(COOKIE_NAME)
+        """The session id of the request (page header first, then cookie), or None when absent,
+        forged or expired."""
+        for raw in (request.headers.get(SESSION_HEADER), request.cookies.get(COOKIE_NAME)):
+            session_id = self.unsign(raw)
+            if session_id is not None:
+                return session_id
+        return None
+
+    def unsign(self, raw: str | None) -> str | None:
         if not raw:
             return None
         try:
@@ -77,15 +95,18 @@ class SessionCookie:
         except (BadSignature, UnicodeDecodeError):
             return None
 
+    def sign(self, session_id: str) -> str:
+        return self._signer.sign(session_id).decode("ascii")
+
     def issue(self, response: Response, session_id: str) -> None:
         """Set (or refresh) the signed cookie carrying `session_id`."""
         response.set_cookie(
             COOKIE_NAME,
-            self._signer.sign(session_id).decode("ascii"),
+            self.sign(session_id),
             max_age=self._max_age,
             httponly=True,
             secure=self._secure,
-            samesite="lax",
+            samesite=self._samesite,
             path="/",
         )
 
@@ -104,32 +125,52 @@ def parse_chat_request(body: bytes, max_chars: int) -> ChatRequest:
         payload = request.payload.strip()
         if not payload.startswith("/") or len(payload) > MAX_PAYLOAD_CHARS:
             raise ChatRequestError(MSG_BAD_PAYLOAD)
-        return ChatRequest(payload=payload, text=request.text, id=request.id)
+        return ChatRequest(payload=payload, text=request.text, id=request.id,
+                           after=valid_cursor(request.after))
     text = (request.text or "").strip()
     if not text:
         raise ChatRequestError(MSG_EMPTY)
     if len(text) > max_chars:
         raise ChatRequestError(MSG_TOO_LONG.format(limit=f"{max_chars:,}".replace(",", ".")))
-    return ChatRequest(text=text, id=request.id)
+    return ChatRequest(text=text, id=request.id, after=valid_cursor(request.after))
 
 
 def _error(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
+def frame_policy(settings: AppSettings) -> str:
+    """The page's Content-Security-Policy: who may frame it, and no other source than itself."""
+    ancestors = " ".join(["'self'", *settings.frame_ancestors])
+    return (f"frame-ancestors {ancestors}; default-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'")
+
+
 @router.get("/", response_class=HTMLResponse)
-async def page(request: Request) -> HTMLResponse:
-    """The chat page; issues a session cookie on the first visit."""
-    cookies: SessionCookie = request.app.state.session_cookie
-    response = templates.TemplateResponse(request, "webchat.html", {"static_url": STATIC_URL})
-    if cookies.read(request) is None:
-        cookies.issue(response, SessionCookie.new_id())
+async def page(request: Request, embed: int = 0) -> HTMLResponse:
+    """The chat page (`?embed=1`: the compact look of the iframe injected by embed.js); issues
+    a session on the first visit."""
+    state = request.app.state
+    cookies: SessionCookie = state.session_cookie
+    session_id = cookies.read(request) or SessionCookie.new_id()
+    replies: WebReplies | None = getattr(state, "web_replies", None)
+    if replies is not None:
+        try:
+            await replies.touch(session_id)
+        except RedisError as error:  # the page still loads; sending will say the bot is busy
+            logger.warning("web chat: could not refresh a session (%s)", type(error).__name__)
+    context = {"static_url": STATIC_URL, "session_token": cookies.sign(session_id),
+               "embedded": bool(embed)}
+    response = templates.TemplateResponse(request, "webchat.html", context)
+    response.headers["Content-Security-Policy"] = frame_policy(state.settings)
+    if cookies.unsign(request.cookies.get(COOKIE_NAME)) != session_id:
+        cookies.issue(response, session_id)
     return response
 
 
 @router.post("/api/chat")
 async def chat(request: Request) -> JSONResponse:
-    """One resident message in, the bot's replies out."""
+    """One resident message in; the bot's replies out (or `pending` and a cursor to poll)."""
     state = request.app.state
     settings: AppSettings = state.settings
     cookies: SessionCookie = state.session_cookie
@@ -151,19 +192,51 @@ async def chat(request: Request) -> JSONResponse:
         timestamp_ms=int(time.time() * 1000),
     )
     transport: ChatTransport = state.transport
-    started = time.perf_counter()
     try:
-        replies = await transport.handle(message)
-    except RasaUnavailable as error:
-        logger.warning("web chat: bot unavailable (message %s): %s", message.message_id, error)
+        exchange = await transport.exchange(message, chat_request.after)
+    except (RasaUnavailable, RedisError) as error:
+        logger.warning("web chat: bot unavailable (message %s): %s", message.message_id,
+                       type(error).__name__)
         response = _error(503, MSG_BUSY)
     except RasaError as error:
         logger.error("web chat: bad reply from Rasa (message %s): %s", message.message_id, error)
         response = _error(502, MSG_FAILED)
     else:
-        latency_ms = (time.perf_counter() - started) * 1000
-        turn_log: TurnLog = state.turn_log
-        await turn_log.record(message, replies, latency_ms=latency_ms)
-        response = JSONResponse({"messages": [reply.to_json() for reply in replies]})
+        response = _exchange_json(exchange)
     cookies.issue(response, session_id)
     return response
+
+
+@router.get("/api/chat/replies")
+async def chat_replies(request: Request, after: str = "") -> JSONResponse:
+    """Long-poll: replies of this session after the cursor `after` (waits up to
+    `webchat_poll_seconds` for one); `done` lists the page message ids whose replies ended."""
+    state = request.app.state
+    replies: WebReplies | None = getattr(state, "web_replies", None)
+    session_id = state.session_cookie.read(request)
+    cursor = valid_cursor(after)
+    if replies is None or session_id is None:
+        return JSONResponse({"messages": [], "done": [], "cursor": cursor or ""})
+    settings: AppSettings = state.settings
+    try:
+        await replies.touch(session_id)
+        if cursor is None:
+            return JSONResponse({"messages": [], "done": [],
+                                 "cursor": await replies.last_id(session_id)})
+        entries = await replies.read(session_id, cursor,
+                                     block_ms=int(settings.webchat_poll_seconds * 1000))
+    except RedisError as error:
+        logger.warning("web chat: reply poll failed (%s)", type(error).__name__)
+        return _error(503, MSG_BUSY)
+    return JSONResponse({
+        "messages": [e.message for e in entries if e.message is not None],
+        "done": [e.in_reply_to for e in entries if e.kind == "done"],
+        "cursor": entries[-1].entry_id if entries else cursor,
+    })
+
+
+def _exchange_json(exchange: Exchange) -> JSONResponse:
+    body: dict[str, object] = {"messages": exchange.messages, "pending": exchange.pending}
+    if exchange.cursor:
+        body["cursor"] = exchange.cursor
+    return JSONResponse(body)

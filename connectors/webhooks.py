@@ -4,7 +4,8 @@ Platforms retry (and eventually disable) webhooks that answer slowly, so nothing
 for Rasa: the raw body's signature is checked in constant time BEFORE anything is parsed
 (missing or wrong → 403, nothing queued), each user message is deduplicated on its platform
 id and appended to the inbound queue, and the platform gets its 200. A body that is signed but
-not the expected JSON → 400; a channel without credentials → 404.
+not the expected JSON → 400; a channel without credentials → 404; Redis unreachable → 503 (the
+platform re-delivers, deduplication keeps that to one turn).
 """
 
 from __future__ import annotations
@@ -14,20 +15,34 @@ import logging
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
+from redis.exceptions import RedisError
 
 from connectors.dedup import Deduplicator
 from connectors.messages import IncomingMessage
 from connectors.outbound import Outbound
 from connectors.platform_settings import MessengerSettings, ZaloSettings
 from connectors.platforms import messenger, zalo
-from connectors.queue import InboundQueue
+from connectors.queue import InboundQueue, encode
 from storage.privacy import hash_user_id
 
 log = logging.getLogger(__name__)
 
 
+# Dedup, the reply-window mark and the XADD in ONE round trip, atomically: the webhook's
+# answer time is what the platforms watch, and nothing is half done if Redis fails midway.
+# KEYS: dedup key, latest-inbound key, stream; ARGV: dedup TTL, inbound time, its TTL, data.
+_ACCEPT = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return false end
+local previous = redis.call('GET', KEYS[2])
+if (not previous) or tonumber(previous) < tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+end
+return redis.call('XADD', KEYS[3], '*', 'data', ARGV[4])
+"""
+
+
 class Ingress:
-    """Dedup → remember the user's last inbound time → queue; undone if queueing fails."""
+    """Dedup → remember the user's last inbound time → queue, in one atomic Redis script."""
 
     def __init__(
         self, *, dedup: Deduplicator, queue: InboundQueue, outbound: Outbound, salt: str
@@ -36,24 +51,35 @@ class Ingress:
         self.queue = queue
         self.outbound = outbound
         self.salt = salt
+        self._script = queue.redis.register_script(_ACCEPT)
 
     async def accept(self, message: IncomingMessage) -> bool:
         """Queue `message` unless already seen; True when it was queued now."""
-        user = hash_user_id(message.user_id, self.salt)
-        if not await self.dedup.first_time(message.channel, message.message_id):
-            log.info("%s message %s (user %s) already received", message.channel,
-                     message.message_id, user)
-            return False
-        try:
-            await self.outbound.note_inbound(message.channel, message.user_id,
-                                             message.timestamp_ms)
-            await self.queue.enqueue(message)
-        except BaseException:
-            await self.dedup.forget(message.channel, message.message_id)
-            raise
-        log.info("%s message %s (user %s, %s) queued", message.channel, message.message_id,
-                 user, message.kind)
-        return True
+        mark_key, at, mark_ttl = self.outbound.inbound_mark(message.channel, message.user_id,
+                                                            message.timestamp_ms)
+        stream = self.queue.stream(self.queue.partition_of(message.sender))
+        entry = await self._script(
+            keys=[self.dedup.key(message.channel, message.message_id), mark_key, stream],
+            args=[self.dedup.ttl_s, repr(at), mark_ttl, encode(message)],
+        )
+        if log.isEnabledFor(logging.INFO):
+            user = hash_user_id(message.user_id, self.salt)
+            state = "queued" if entry else "already received"
+            log.info("%s message %s (user %s, %s) %s", message.channel, message.message_id,
+                     user, message.kind, state)
+        return bool(entry)
+
+
+async def _accept_all(ingress: Ingress, messages: list[IncomingMessage]) -> bool:
+    """Queue every message; False when Redis is unreachable (the platform gets a 503 and
+    re-delivers the webhook later; messages queued before the failure are deduplicated then)."""
+    try:
+        for message in messages:
+            await ingress.accept(message)
+    except RedisError as error:
+        log.error("webhook not accepted, Redis unavailable: %s", type(error).__name__)
+        return False
+    return True
 
 
 def create_router(
@@ -84,8 +110,8 @@ def create_router(
             messages = messenger.parse(json.loads(body))
         except (ValueError, TypeError, AttributeError):
             return Response(status_code=400)
-        for message in messages:
-            await ingress.accept(message)
+        if not await _accept_all(ingress, messages):
+            return Response(status_code=503)
         return PlainTextResponse("EVENT_RECEIVED")
 
     @router.post("/webhooks/zalo")
@@ -100,8 +126,8 @@ def create_router(
             messages = zalo.parse(json.loads(body))
         except (ValueError, TypeError, AttributeError):
             return Response(status_code=400)
-        for message in messages:
-            await ingress.accept(message)
+        if not await _accept_all(ingress, messages):
+            return Response(status_code=503)
         return Response(status_code=200)
 
     return router

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 
 from connectors.messages import IncomingMessage, OutgoingMessage, QuickReply
-from connectors.outbound import Outbound, pieces
+from connectors.outbound import Outbound
 from connectors.platform_settings import WorkerSettings
 from connectors.platforms import texts
 from connectors.platforms.records import Records
@@ -134,6 +134,9 @@ class Worker:
                 _reraise_if_cancelling()
                 log.warning("worker %s: Redis error on partition %d: %r", self.consumer,
                             partition, error)
+                if "NOGROUP" in str(error):  # Redis restarted empty: streams and groups are gone
+                    with contextlib.suppress(RedisError):
+                        await self.queue.ensure_groups()
                 await asyncio.sleep(1.0)
 
     async def _next(self, partition: int) -> None:
@@ -193,6 +196,7 @@ class Worker:
             await self.redis.expire(key, STATE_TTL_S)
         delivery = await self._deliver(message, key, replies, int(state.get("sent", 0)))
         status = outcome or delivery
+        await self.outbound.complete(message.channel, message.user_id, message.message_id, status)
         await self.redis.hset(key, mapping={"done": "1", "delivery": status})
         if self.records is not None and message.kind != "unfollow":
             latency = (self.clock() - started) * 1000
@@ -253,7 +257,7 @@ class Worker:
         """Send the pieces not yet sent; the worst outcome over all pieces."""
         user = hash_user_id(message.user_id, self.salt)
         worst = "sent"
-        for index, piece in enumerate(pieces(replies)):
+        for index, piece in enumerate(self.outbound.pieces_for(message.channel, replies)):
             if index < sent:
                 continue
             result = await self.outbound.send(message.channel, message.user_id, piece,

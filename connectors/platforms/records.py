@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
+import anyio
 import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -63,6 +64,14 @@ class SqlRecords:
     def __init__(self, salt: str) -> None:
         self._salt = salt
         self._fields = TurnLog(None, salt)
+        # SQLite takes one writer at a time anyway; one writing thread instead of one per
+        # partition keeps threads from fighting the event loop for the GIL under load.
+        self._writer: anyio.CapacityLimiter | None = None
+
+    def _limiter(self) -> anyio.CapacityLimiter:
+        if self._writer is None:
+            self._writer = anyio.CapacityLimiter(1)
+        return self._writer
 
     @classmethod
     def from_storage(cls) -> SqlRecords:
@@ -85,7 +94,7 @@ class SqlRecords:
             fields["text"] = f"[{message.kind}]"
         fields["delivery"] = delivery
         try:
-            await anyio.to_thread.run_sync(lambda: write_turn(**fields))
+            await anyio.to_thread.run_sync(lambda: write_turn(**fields), limiter=self._limiter())
         except (SQLAlchemyError, OSError) as error:
             log.error("could not record %s turn %s: %s", message.channel, message.message_id,
                       type(error).__name__)

@@ -30,7 +30,9 @@ from connectors.platform_settings import (
 from connectors.platforms.messenger import MessengerSender
 from connectors.platforms.records import Records, SqlRecords
 from connectors.platforms.zalo import ZaloSender
+from connectors.push import Push
 from connectors.queue import InboundQueue
+from connectors.web_replies import WebReplies, WebSender
 from connectors.webhooks import Ingress, create_router
 from connectors.worker import Rasa, Worker
 from connectors.zalo_tokens import ZaloTokens
@@ -46,13 +48,15 @@ class PlatformRuntime:
         self, *, redis: aioredis.Redis, http: httpx.AsyncClient, rasa: Rasa, salt: str,
         messenger: MessengerSettings, zalo: ZaloSettings, worker: WorkerSettings,
         records: Records | None = None, extra_senders: dict[str, Sender] | None = None,
-        consumer: str | None = None,
+        consumer: str | None = None, web_session_ttl_s: int = 7 * 86400,
     ) -> None:
         self.redis = redis
         self.messenger_settings = messenger
         self.zalo_settings = zalo
         self.tokens = ZaloTokens(redis, http, zalo) if zalo.enabled else None
-        senders: dict[str, Sender] = dict(extra_senders or {})
+        # Web chat rides the same queue; its replies go to the browser session's stream.
+        self.web = WebReplies(redis, session_ttl_s=web_session_ttl_s)
+        senders: dict[str, Sender] = {"web": WebSender(self.web), **(extra_senders or {})}
         if messenger.enabled:
             senders["messenger"] = MessengerSender(http, messenger)
         if self.tokens is not None:
@@ -64,6 +68,7 @@ class PlatformRuntime:
         self.dedup = Deduplicator(redis, ttl_s=worker.dedup_ttl_hours * 3600)
         self.ingress = Ingress(dedup=self.dedup, queue=self.queue, outbound=self.outbound,
                                salt=salt)
+        self.push = Push(self.outbound, self.web, salt=salt)
         self.records = records
         self.worker = Worker(queue=self.queue, outbound=self.outbound, rasa=rasa,
                              records=records, settings=worker, salt=salt, consumer=consumer)
@@ -83,7 +88,8 @@ class PlatformRuntime:
 
     @property
     def channels(self) -> list[str]:
-        return sorted(self.outbound.senders)
+        """The platform channels enabled by settings (web chat is always there, not listed)."""
+        return sorted(channel for channel in self.outbound.senders if channel != "web")
 
     def router(self) -> APIRouter:
         return create_router(self.ingress, messenger_settings=self.messenger_settings,

@@ -1,11 +1,20 @@
 /* Web chat: sends the resident's text (or a pressed button's payload) to /api/chat and shows the
-   replies, their quick-reply buttons and their sources. Vanilla JS, no dependencies; every piece
-   of text goes through textContent, never innerHTML. */
+   replies, their quick-reply buttons and their sources. The bot answers through a queue: a POST
+   returns the replies that came within a few seconds (or "pending"), and a long-poll on
+   /api/chat/replies?after=<cursor> brings the rest and any answer staff send later. Every reply
+   has a stream id; ids already shown are skipped, the highest is the cursor. The session token
+   rendered in the page is sent as a header too, so an embedded page works where the browser
+   blocks third-party cookies. Vanilla JS, no dependencies; every piece of text goes through
+   textContent, never innerHTML. */
 (function () {
   "use strict";
 
   var HISTORY_KEY = "edubot.webchat.history";
+  var TOKEN_KEY = "edubot.webchat.session";
+  var CURSOR_KEY = "edubot.webchat.cursor";
   var MAX_HISTORY = 200;
+  var PENDING_GIVE_UP_MS = 120000;
+  var chat = document.querySelector("main.chat");
   var log = document.getElementById("chat-log");
   var form = document.getElementById("chat-form");
   var input = document.getElementById("chat-input");
@@ -13,6 +22,90 @@
   var typing = document.getElementById("chat-typing");
   var busy = false;
   var history = loadHistory();
+  var token = stored(TOKEN_KEY) || chat.getAttribute("data-session") || "";
+  var cursor = stored(CURSOR_KEY) || "";
+  var seen = {};
+  var waiting = {};
+  var pollFailures = 0;
+  remember(TOKEN_KEY, token);
+  history.forEach(function (item) { if (item.id) seen[item.id] = true; });
+
+  function stored(key) {
+    try {
+      return window.sessionStorage.getItem(key);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function remember(key, value) {
+    try {
+      window.sessionStorage.setItem(key, value);
+    } catch (error) {
+      /* storage disabled: this page view still works */
+    }
+  }
+
+  /* Stream ids are "<milliseconds>-<sequence>"; true when a comes after b. */
+  function after(a, b) {
+    if (!b) return true;
+    var x = a.split("-").map(Number), y = b.split("-").map(Number);
+    return x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]);
+  }
+
+  function advance(next) {
+    if (typeof next === "string" && /^\d+-\d+$/.test(next) && after(next, cursor)) {
+      cursor = next;
+      remember(CURSOR_KEY, cursor);
+    }
+  }
+
+  function headers() {
+    var result = { "Accept": "application/json" };
+    if (token) result["X-Chat-Session"] = token;
+    return result;
+  }
+
+  function showReplies(messages) {
+    messages.forEach(function (message) {
+      if (message.id) {
+        if (seen[message.id]) return;
+        seen[message.id] = true;
+        advance(message.id);
+      }
+      var meta = message.meta || {};
+      add({
+        who: "bot",
+        id: message.id || null,
+        text: message.text || "",
+        quick_replies: message.quick_replies || [],
+        sources: Array.isArray(meta.sources) ? meta.sources : []
+      });
+    });
+  }
+
+  function finished(ids) {
+    ids.forEach(function (id) { delete waiting[id]; });
+    if (busy && Object.keys(waiting).length === 0) setBusy(false);
+  }
+
+  /* The long-poll: waits on the server for new replies, forever, gently backing off on errors. */
+  function poll() {
+    var url = "/api/chat/replies" + (cursor ? "?after=" + encodeURIComponent(cursor) : "");
+    fetch(url, { credentials: "same-origin", headers: headers() }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    }).then(function (body) {
+      pollFailures = 0;
+      showReplies(Array.isArray(body.messages) ? body.messages : []);
+      finished(Array.isArray(body.done) ? body.done : []);
+      advance(body.cursor);
+      window.setTimeout(poll, 50);
+    }).catch(function () {
+      pollFailures += 1;
+      window.setTimeout(poll, Math.min(30000, 1000 * Math.pow(2, pollFailures)));
+    });
+  }
 
   function loadHistory() {
     try {
@@ -178,10 +271,13 @@
 
   function post(request) {
     setBusy(true);
+    var sendHeaders = headers();
+    sendHeaders["Content-Type"] = "application/json";
+    if (cursor) request.after = cursor;
     return fetch("/api/chat", {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      headers: sendHeaders,
       body: JSON.stringify(request)
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
@@ -189,15 +285,13 @@
       });
     }).then(function (result) {
       if (result.status === 200 && Array.isArray(result.body.messages)) {
-        result.body.messages.forEach(function (message) {
-          var meta = message.meta || {};
-          add({
-            who: "bot",
-            text: message.text || "",
-            quick_replies: message.quick_replies || [],
-            sources: Array.isArray(meta.sources) ? meta.sources : []
-          });
-        });
+        showReplies(result.body.messages);
+        advance(result.body.cursor);
+        if (result.body.pending) {
+          /* The bot is still working: keep "typing" until the poll sees the end of it. */
+          waiting[request.id] = true;
+          window.setTimeout(function () { finished([request.id]); }, PENDING_GIVE_UP_MS);
+        }
         return;
       }
       var detail = typeof result.body.detail === "string" ? result.body.detail
@@ -212,7 +306,7 @@
         retry: request
       }, false);
     }).then(function () {
-      setBusy(false);
+      if (!waiting[request.id]) setBusy(false);
       input.focus();
     });
   }
@@ -252,6 +346,16 @@
   });
   input.addEventListener("input", autoGrow);
 
+  /* In the iframe of embed.js: a close button for phones, where the frame covers the screen. */
+  var closeButton = document.getElementById("chat-close");
+  if (closeButton && window.parent !== window) {
+    closeButton.hidden = false;
+    closeButton.addEventListener("click", function () {
+      window.parent.postMessage("edubot-webchat:close", "*");
+    });
+  }
+
   history.forEach(function (item) { render(item); });
   if (history.length === 0) send({ payload: "/greet" }, null);
+  poll();
 })();

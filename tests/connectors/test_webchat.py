@@ -114,7 +114,8 @@ async def test_turns_of_one_browser_share_a_sender_and_two_browsers_do_not_mix()
         reply = await first.post("/api/chat", json={"text": "  xin chào  "})
         assert reply.status_code == 200
         assert reply.json() == {
-            "messages": [{"text": "Bạn nói: xin chào", "quick_replies": [], "meta": {}}]
+            "messages": [{"text": "Bạn nói: xin chào", "quick_replies": [], "meta": {}}],
+            "pending": False,
         }
         await first.post("/api/chat", json={"text": "học phí lớp 1"})
         await second.post("/api/chat", json={"text": "tôi là người khác"})

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,13 @@ from typing import Any
 
 import httpx
 import pytest
+from browser_fixtures import (  # noqa: F401  (Playwright fixtures of the admin-web browser tests)
+    admin_accounts,
+    admin_page,
+    browser_page,
+    chromium,
+    staff_page,
+)
 from script_modules import load_script
 from sqlalchemy.orm import Session
 
@@ -76,9 +85,22 @@ class Browser:
         return hash_user_id(self.session_id, HASH_SALT)
 
     def _post(self, body: dict[str, str]) -> list[dict[str, Any]]:
-        response = self.http.post("/api/chat", json=body)
+        """Post like the page (with its own message id); when the bot is still working the
+        answer is `pending` and the rest comes by long-polling /api/chat/replies."""
+        message_id = uuid.uuid4().hex
+        response = self.http.post("/api/chat", json={**body, "id": message_id})
         assert response.status_code == 200, (response.status_code, response.text[:500])
-        messages: list[dict[str, Any]] = response.json()["messages"]
+        data = response.json()
+        messages: list[dict[str, Any]] = data["messages"]
+        cursor, pending = data.get("cursor", ""), data.get("pending", False)
+        deadline = time.monotonic() + TURN_TIMEOUT_S
+        while pending:
+            assert time.monotonic() < deadline, f"no complete reply within {TURN_TIMEOUT_S} s"
+            poll = self.http.get("/api/chat/replies", params={"after": cursor})
+            assert poll.status_code == 200, (poll.status_code, poll.text[:500])
+            late = poll.json()
+            messages += late["messages"]
+            cursor, pending = late["cursor"], message_id not in late["done"]
         return messages
 
     def say(self, text: str) -> list[dict[str, Any]]:
