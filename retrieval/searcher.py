@@ -4,7 +4,12 @@ question → normalise → dense top-k (e5 embedding of the expanded question) a
 (accented + folded syllables, bigrams) → both scores for every candidate → fusion → drop what
 must never be cited (documents not in force on the asker's date; retired ones are not in the
 index at all) → prefer FAQ entries and announcements in force, and documents meant for the
-asker's school and grade → confidence from the evidence for the best candidate.
+asker's school and grade → confidence that the question is answerable at all, from evidence
+about the best candidate (`retrieval.answerability`).
+
+Validity: a document is used only between `valid_from` and `valid_until`.  An announcement
+without `valid_until` expires at the end of the school year it belongs to (31 August; setting
+`RETRIEVAL_ANNOUNCEMENT_VALIDITY=open` keeps such announcements in force indefinitely).
 """
 
 from __future__ import annotations
@@ -12,23 +17,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from retrieval import fusion, normalize
+from retrieval import answerability, fusion, normalize
 from retrieval.bm25 import tokenize, top_k
 from retrieval.diacritics import DiacriticRestorer
 from retrieval.index import ChunkRecord, DocumentRecord, IndexSnapshot
 from retrieval.settings import RetrievalSettings
 from retrieval.types import SearchContext
-
-# Logistic confidence over `features` of the best candidate, fitted (class-balanced) on the
-# dev set by scripts/eval_retrieval.py --fit; the bias is shifted so that the default threshold
-# 0.5 is the operating point chosen there (10-fold cross-validated AUC 0.88).
-CONFIDENCE_WEIGHTS = {"dense": 1.68, "margin": 1.1, "unknown": -0.43, "doc_cover": 2.59,
-                      "missing_year": -1.16}
-CONFIDENCE_BIAS = -2.22
 
 
 class QueryEncoder(Protocol):
@@ -83,10 +82,56 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def in_force(document: DocumentRecord, today: dt.date) -> bool:
-    """False before `valid_from` and after `valid_until`."""
-    start, end = _date(document.valid_from), _date(document.valid_until)
+_TITLE_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def school_year_end(issued: dt.date, settings: RetrievalSettings) -> dt.date:
+    """The end of the school year a notice issued on `issued` belongs to.
+
+    A school year ends on `school_year_end` (MM-DD, 31 August); a notice issued within
+    `school_year_grace_days` before that end (a back-to-school notice in mid-August) belongs to
+    the next school year.
+    """
+    month, day = (int(part) for part in settings.school_year_end.split("-"))
+    end = dt.date(issued.year, month, day)
+    while end < issued + dt.timedelta(days=settings.school_year_grace_days):
+        end = dt.date(end.year + 1, month, day)
+    return end
+
+
+def valid_until(document: DocumentRecord, settings: RetrievalSettings | None = None
+                ) -> dt.date | None:
+    """The last day a document may be used: its `valid_until`, else for an announcement (when
+    `announcement_validity` is "school_year") the end of the school year it belongs to, dated by
+    `issued`, else `valid_from`, else the latest year its title names ("năm học 2024-2025")."""
+    end = _date(document.valid_until)
+    if end or settings is None or document.kind != "announcement":
+        return end
+    if settings.announcement_validity != "school_year":
+        return None
+    dated = _date(document.issued) or _date(document.valid_from)
+    if dated is not None:
+        return school_year_end(dated, settings)
+    years = [int(year) for year in _TITLE_YEAR.findall(document.title)]
+    if not years:
+        return None
+    month, day = (int(part) for part in settings.school_year_end.split("-"))
+    return dt.date(max(years), month, day)
+
+
+def in_force(document: DocumentRecord, today: dt.date,
+             settings: RetrievalSettings | None = None) -> bool:
+    """False before `valid_from` and after `valid_until` (see `valid_until` for the policy on
+    announcements without an end date when `settings` are given)."""
+    start, end = _date(document.valid_from), valid_until(document, settings)
     return not ((start and today < start) or (end and today > end))
+
+
+def recent(document: DocumentRecord, today: dt.date, settings: RetrievalSettings) -> bool:
+    """An out-of-force document a question may still be about: not valid yet, or expired
+    within the last year (last year's enrolment, last Tết), not an archive from years ago."""
+    start, end = _date(document.valid_from), valid_until(document, settings)
+    return bool((start and today < start) or (end and (today - end).days <= 365))
 
 
 def _school_key(value: str) -> str:
@@ -142,6 +187,9 @@ class Searcher:
         self.encoder = encoder
         self.settings = settings
         self._row = {int(chunk_id): row for row, chunk_id in enumerate(snapshot.bm25.ids())}
+        self.model = answerability.load_model(
+            Path(settings.answerability_model) if settings.answerability_model
+            else answerability.MODEL_FILE)
 
     def search(self, question: str, context: SearchContext | None = None) -> SearchResult:
         context = context or SearchContext()
@@ -165,20 +213,29 @@ class Searcher:
                 [(i, dense.get(i, 0.0)) for i in dense], list(lexical.items()),
                 lexical_ceiling=1.0, dense_weight=settings.dense_weight,
                 dense_low=settings.dense_low, dense_high=settings.dense_high)
-        hits = []
+        hits, shadow = [], 0.0
+        valid: dict[str, bool] = {}
         for chunk_id, score in fused:
             chunk = self.snapshot.chunks.get(chunk_id)
             document = self.snapshot.documents.get(chunk.doc_id) if chunk else None
-            if chunk is None or document is None or not in_force(document, today):
+            if chunk is None or document is None:
                 continue
-            hits.append(Hit(chunk, document, score + preference(document, context, settings),
-                            dense.get(chunk_id, 0.0), lexical.get(chunk_id, 0.0)))
+            if document.id not in valid:
+                valid[document.id] = in_force(document, today, settings)
+            total = score + preference(document, context, settings)
+            if not valid[document.id]:
+                if recent(document, today, settings):
+                    shadow = max(shadow, total)
+                continue
+            hits.append(Hit(chunk, document, total, dense.get(chunk_id, 0.0),
+                            lexical.get(chunk_id, 0.0)))
         hits.sort(key=lambda hit: (-hit.score, hit.chunk.id))
         result = SearchResult(hits, 0.0, tokens)
-        result.features = features(result, self.snapshot.bm25.query_terms(tokens),
-                                   self.snapshot, settings)
-        result.confidence = fusion.confidence(result.features, CONFIDENCE_WEIGHTS,
-                                              CONFIDENCE_BIAS) if hits else 0.0
+        if hits:
+            evidence = answerability.Evidence(dense_ranking, lexical_ranking, shadow,
+                                              settings.dense_low, settings.dense_high)
+            result.features = answerability.features(result, self.snapshot, evidence)
+            result.confidence = self.model.confidence(result.features)
         return result
 
     def _candidates(
@@ -208,37 +265,3 @@ class Searcher:
             if chunk_id not in lexical and chunk_id in self._row:
                 lexical[chunk_id] = float(all_scores[self._row[chunk_id]])
         return dense, lexical, dense_ranking, lexical_ranking
-
-
-_YEAR = re.compile(r"(19|20)\d\d")
-
-
-def features(result: SearchResult, query: list[str], snapshot: IndexSnapshot,
-             settings: RetrievalSettings) -> dict[str, float]:
-    """Evidence that the best candidate answers the question, each in [0, 1].
-
-    dense: its cosine similarity, scaled from the range where e5 separates unrelated text;
-    margin: how far its fused score leads the best chunk of another document;
-    unknown: share of the question's BM25 weight in terms no chunk contains at all (a topic
-      the knowledge base never mentions);
-    doc_cover: share of the question's BM25 weight its whole document covers;
-    missing_year: 1 when the question names a year its document never mentions (often a
-      question about an earlier or later school year than the one documented).
-    """
-    if not result.hits:
-        return {}
-    best = result.hits[0]
-    others = [hit.score for hit in result.hits if hit.document.id != best.document.id]
-    runner_up = others[0] if others else 0.0
-    bm25 = snapshot.bm25
-    ceiling = bm25.max_score(query) or 1.0
-    frequency = bm25.document_frequency()
-    covered = snapshot.document_terms(best.document.id)
-    years = {token for token in result.query_tokens if _YEAR.fullmatch(token)}
-    return {
-        "dense": fusion.scale(best.dense, settings.dense_low, settings.dense_high),
-        "margin": max(0.0, best.score - runner_up),
-        "unknown": sum(bm25.idf(t) for t in query if not frequency.get(t)) / ceiling,
-        "doc_cover": sum(bm25.idf(t) for t in query if t in covered) / ceiling,
-        "missing_year": float(any(f"~{year}" not in covered for year in years)),
-    }

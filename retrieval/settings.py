@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,32 @@ class RetrievalSettings(BaseSettings):
     )
     audience_penalty: float = Field(
         default=0.05, description="Subtracted when a document is for another school/grade."
+    )
+    answerability_model: str = Field(
+        default="",
+        description=(
+            "JSON file of the answer/abstain model (scripts/fit_answerability.py). Empty: the "
+            "bundled retrieval/answerability.json."
+        ),
+    )
+    announcement_validity: Literal["school_year", "open"] = Field(
+        default="school_year",
+        description=(
+            "Announcements without valid_until: 'school_year' = in force until the end of the "
+            "school year of their issued date (else valid_from, else the year in the title); "
+            "'open' = in force indefinitely."
+        ),
+    )
+    school_year_end: str = Field(
+        default="08-31", pattern=r"^\d\d-\d\d$",
+        description="Last day (MM-DD) of a school year, for announcements without valid_until.",
+    )
+    school_year_grace_days: int = Field(
+        default=31, ge=0,
+        description=(
+            "An announcement issued fewer than this many days before the end of a school year "
+            "belongs to the next one (back-to-school notices in August)."
+        ),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings
 
+from admin.settings import AdminSettings
 from connectors.platform_settings import MessengerSettings, WorkerSettings, ZaloSettings
 from connectors.settings import AppSettings
 from retrieval.settings import RetrievalSettings
@@ -19,6 +20,7 @@ SECTIONS: list[tuple[str, type[BaseSettings]]] = [
     ("Facebook Messenger (enabled when its credentials are set)", MessengerSettings),
     ("Zalo Official Account (enabled when its credentials are set)", ZaloSettings),
     ("Inbound queue workers", WorkerSettings),
+    ("Admin web (/admin)", AdminSettings),
 ]
 
 

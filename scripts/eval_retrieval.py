@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/eval_retrieval.py            # dev set, markdown tables
     .venv/bin/python scripts/eval_retrieval.py --alqac    # also ALQAC 2023 (third party)
-    .venv/bin/python scripts/eval_retrieval.py --fit      # refit the confidence calibration
+    .venv/bin/python scripts/eval_retrieval.py --validity open  # announcements never expire
 
 The dev knowledge base is `data/kb` plus `../shared/kb-sources` (when present), ingested with
 the real pipeline into `var/eval/dev` (kept between runs, so only changed files are embedded
@@ -10,8 +10,15 @@ again).  Questions: `tests/retrieval/dev_questions.jsonl`, asked on DEMO_TODAY (
 demo knowledge base is written for).
 
 Ranking metrics (hit@k, MRR) use the documents of the ranked list whatever the confidence;
-answer metrics are those of `bot eval` (an abstention has no sources).  The calibration is
-fitted on the dev set only: ALQAC is a third-party benchmark and stays untouched by tuning.
+answer metrics are those of `bot eval` (an abstention has no sources).  The answer/abstain
+model is fitted by `scripts/fit_answerability.py` on separate training questions; this script
+only reports it.  ALQAC is a third-party benchmark and stays untouched by tuning.
+
+Validity: a question whose `expected_doc` is not in force on DEMO_TODAY under the validity
+policy in use (`RETRIEVAL_ANNOUNCEMENT_VALIDITY`, or `--validity`) expects the bot to abstain,
+like the rows marked `validity` in the file; the script says how many questions that concerns.
+With `--validity open` (announcements without `valid_until` never expire) the labels are those
+of the file, i.e. what `bot eval` measures.
 """
 
 from __future__ import annotations
@@ -25,8 +32,6 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -77,13 +82,38 @@ def ranking_metrics(ranked: list[list[str]], relevant: list[set[str] | None]
     }
 
 
+def current_settings(**overrides: Any) -> Any:
+    from retrieval.settings import get_retrieval_settings
+
+    return get_retrieval_settings().model_copy(update=overrides)
+
+
+def policy_labels(questions: list[dict[str, Any]], today: dt.date, **overrides: Any
+                  ) -> tuple[list[dict[str, Any]], int]:
+    """Questions with `expected_doc` set to None when that document is out of force on `today`
+    under the validity policy of the settings; and how many were changed."""
+    from retrieval.index import index_dir, load_snapshot
+    from retrieval.searcher import in_force
+
+    settings = current_settings(**overrides)
+    snapshot = load_snapshot(index_dir(settings))
+    documents = snapshot.documents if snapshot else {}
+    labelled, changed = [], 0
+    for question in questions:
+        document = documents.get(question["expected_doc"] or "")
+        if document is not None and not in_force(document, today, settings):
+            question = {**question, "expected_doc": None, "validity": "expired"}
+            changed += 1
+        labelled.append(question)
+    return labelled, changed
+
+
 def run_mode(mode: str, questions: list[dict[str, Any]], today: dt.date,
              **overrides: Any) -> tuple[list[Any], list[list[str]]]:
     from retrieval.service import KnowledgeBase
-    from retrieval.settings import get_retrieval_settings
     from retrieval.types import SearchContext
 
-    settings = get_retrieval_settings().model_copy(update={"fusion": mode, **overrides})
+    settings = current_settings(fusion=mode, **overrides)
     knowledge_base = KnowledgeBase(settings).load()
     results = [knowledge_base.search(q["question"], SearchContext(today=today))
                for q in questions]
@@ -116,30 +146,6 @@ def answer_metrics(results: list[Any], questions: list[dict[str, Any]], threshol
     return {k: v for k, v in values.items() if not k.startswith(("n", "latency"))}
 
 
-def fit(results: list[Any], questions: list[dict[str, Any]]) -> None:
-    """Fit the logistic confidence on the dev set and print weights for retrieval/searcher.py.
-
-    Positive: the question has an answer in the knowledge base.  Classes are weighted equally
-    (there are few unanswerable questions); a little L2 keeps the weights small.
-    """
-    from retrieval.searcher import CONFIDENCE_WEIGHTS
-
-    names = list(CONFIDENCE_WEIGHTS)
-    features = np.array([[r.features.get(n, 0.0) for n in names] for r in results])
-    labels = np.array([float(q["expected_doc"] is not None) for q in questions])
-    balance = np.where(labels == 1, 0.5 / labels.mean(), 0.5 / (1 - labels.mean()))
-    weights, bias = np.zeros(len(names)), 0.0
-    for _ in range(4000):
-        p = 1 / (1 + np.exp(-(features @ weights + bias)))
-        gradient = (p - labels) * balance
-        weights -= 0.5 * (features.T @ gradient / len(labels) + 0.01 * weights)
-        bias -= 0.5 * float(gradient.mean())
-    print("CONFIDENCE_WEIGHTS =", {n: round(float(w), 2) for n, w in zip(names, weights,
-                                                                         strict=True)})
-    print("CONFIDENCE_BIAS =", round(bias, 2), "(shift by -logit(threshold) to make the",
-          "chosen threshold 0.5)")
-
-
 def threshold_sweep(results: list[Any], questions: list[dict[str, Any]]) -> str:
     rows = []
     for threshold in (0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
@@ -149,7 +155,9 @@ def threshold_sweep(results: list[Any], questions: list[dict[str, Any]]) -> str:
 
 def evaluate_dev(args: argparse.Namespace) -> None:
     prepare(ROOT / "var" / "eval" / "dev", [ROOT / "data" / "kb", SHARED / "kb-sources"])
-    questions = read(Path(args.questions))
+    overrides = {"announcement_validity": args.validity} if args.validity else {}
+    questions, changed = policy_labels(read(Path(args.questions)), DEMO_TODAY, **overrides)
+    policy = current_settings(**overrides).announcement_validity
     expected = [{q["expected_doc"]} if q["expected_doc"] else None for q in questions]
     accented = [i for i, q in enumerate(questions) if q.get("accents") != "no"]
     plain = [i for i, q in enumerate(questions) if q.get("accents") == "no"]
@@ -157,7 +165,7 @@ def evaluate_dev(args: argparse.Namespace) -> None:
     results_by_mode = {}
     for mode in MODES:
         started = time.perf_counter()
-        results, ranked = run_mode(mode, questions, DEMO_TODAY)
+        results, ranked = run_mode(mode, questions, DEMO_TODAY, **overrides)
         elapsed = (time.perf_counter() - started) / len(questions) * 1000
         results_by_mode[mode] = results
         rows.append((mode, {**ranking_metrics(ranked, expected), "ms/question": elapsed}))
@@ -166,19 +174,19 @@ def evaluate_dev(args: argparse.Namespace) -> None:
                 [ranked[i] for i in subset], [expected[i] for i in subset])))
     answerable = sum(e is not None for e in expected)
     print(f"### Dev set: {len(questions)} questions ({answerable} answerable), "
-          f"asked on {DEMO_TODAY.isoformat()}\n")
+          f"asked on {DEMO_TODAY.isoformat()}, announcement validity '{policy}' "
+          f"({changed} questions expect abstention because their document expired)\n")
     print(table(rows, "Ranking (documents, whatever the confidence)"))
     print(table(by_accent, "Ranking by how the question was typed"))
-    from retrieval.settings import get_retrieval_settings
-
-    threshold = get_retrieval_settings().confidence_threshold
+    threshold = current_settings().confidence_threshold
     hybrid = results_by_mode["mix"]
-    print(table([(f"hybrid, threshold {threshold}",
-                  answer_metrics(hybrid, questions, threshold))], "Answers (bot eval metrics)"))
+    answers = [(f"hybrid, threshold {threshold}", answer_metrics(hybrid, questions, threshold))]
+    for label, subset in (("with diacritics", accented), ("without diacritics", plain)):
+        answers.append((f"{label} ({len(subset)})", answer_metrics(
+            [hybrid[i] for i in subset], [questions[i] for i in subset], threshold)))
+    print(table(answers, "Answers (bot eval metrics)"))
     if args.sweep:
         print(threshold_sweep(hybrid, questions))
-    if args.fit:
-        fit(hybrid, questions)
     if args.show_misses:
         for result, question in zip(hybrid, questions, strict=True):
             docs = [h.document.id for h in result.best_per_document()][:3]
@@ -212,7 +220,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", default=str(DEV_QUESTIONS))
     parser.add_argument("--alqac", action="store_true", help="also evaluate ALQAC 2023")
-    parser.add_argument("--fit", action="store_true", help="refit the confidence calibration")
+    parser.add_argument("--validity", choices=("school_year", "open"),
+                        help="announcement validity policy (default: the setting)")
     parser.add_argument("--sweep", action="store_true", help="answer metrics by threshold")
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fake_kb import FakeEmbedder, add_document, make_settings, set_status
 
+from retrieval.answerability import FEATURES
 from retrieval.index import DocumentRecord, index_dir, load_snapshot, sync_index
 from retrieval.searcher import Searcher, audience_match, grade_set, in_force
 from retrieval.types import SearchContext
@@ -112,14 +113,14 @@ def test_confidence_high_for_a_covered_question_low_for_an_unrelated_one(
     unrelated = searcher.search("giá vàng hôm nay thế nào", SearchContext(today=TODAY))
     assert 0.0 <= unrelated.confidence < covered.confidence <= 1.0
     assert covered.confidence > 0.5 > unrelated.confidence
-    assert set(covered.features) == {"dense", "margin", "unknown", "doc_cover", "missing_year"}
+    assert set(covered.features) == set(FEATURES)
     assert all(0.0 <= value <= 1.0 for value in covered.features.values())
 
 
 def test_a_year_the_document_never_mentions_lowers_confidence(searcher: Searcher) -> None:
     plain = searcher.search("khai giảng năm học mới lúc mấy giờ", SearchContext(today=TODAY))
     dated = searcher.search("khai giảng năm học 2031 lúc mấy giờ", SearchContext(today=TODAY))
-    assert plain.features["missing_year"] == 0.0 and dated.features["missing_year"] == 1.0
+    assert plain.features["entity_miss"] == 0.0 and dated.features["entity_miss"] == 1.0
     assert dated.confidence < plain.confidence
 
 

@@ -1,0 +1,222 @@
+"""Should the bot answer at all?  Evidence features and a small logistic model over them.
+
+Ranking finds the best passage for any question, even one the knowledge base cannot answer;
+most unanswerable questions parents ask are near misses of real topics (another school, another
+year, a neighbouring subject).  The decision therefore looks at what the best passage fails to
+cover, not only at how similar it is:
+
+- dense, dense_spread: cosine of the best chunk (scaled) and how far it stands out of the dense
+  top ten (a flat similarity profile means nothing in particular matched);
+- margin: how far the best document leads the next one in the fused score;
+- agreement: dense and BM25 put the same document first;
+- chunk_cover, doc_cover: idf-weighted share of the question's content terms (accent-folded,
+  abbreviations expanded, question words removed) in the best chunk with its title and
+  section, and in its whole document;
+- phrase_miss: share of the question's syllable-pair weight its document never contains (the
+  pairs carry the subject: "tuyển giáo viên", "ký túc xá", "phổ thông Hòa An");
+- subject_miss: idf of the rarest question syllable its document lacks, relative to the
+  rarest syllable of the question (conversation words left out): one specific word the
+  document never uses ("tiếng Anh" asked of the kindergarten's notice) is enough to doubt it;
+- unknown: share of the question's weight in terms no chunk at all contains;
+- entity_miss: the question names a year, a grade ("lớp 10") or a school level that neither
+  its document's text nor its title and audience (school, grades) mention;
+- shadowed: a document out of force (expired or not yet valid) matched about as well as the
+  best document in force (1 when at least as well, 0 when 0.1 or more behind in fused score),
+  so the question may well be about the period that document covers.
+
+The weights, the feature standardisation and the decision threshold live in
+`retrieval/answerability.json`, written by `scripts/fit_answerability.py` from a training
+question set that is separate from the development set.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from retrieval.bm25 import TermOptions, content_segments, terms, tokenize
+
+if TYPE_CHECKING:
+    from retrieval.index import DocumentRecord, IndexSnapshot
+    from retrieval.searcher import SearchResult
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = Path(__file__).with_name("answerability.json")
+FEATURES = ("dense", "dense_spread", "margin", "agreement", "chunk_cover", "doc_cover",
+            "phrase_miss", "subject_miss", "unknown", "entity_miss", "shadowed")
+_FOLDED = TermOptions(accented=False, folded=True, bigrams=True)
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_LEVELS = ("mam_non", "tieu_hoc", "co_so", "pho_thong", "dai_hoc", "mau_giao")
+# Words of conversation that never name a subject (folded); left out of `subject_miss`.
+_CHATTER = frozenset(
+    "con chau be em anh chi minh toi ban nha oi vay nhe a cac nhung cua cho duoc phai thi la va "
+    "voi o trong co khong nay do roi se da dang muon can nen hay hoi biet lam".split())
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the searcher knows beyond the ranked hits, for the features."""
+
+    dense_ranking: list[tuple[int, float]]  # dense top-k (chunk id, cosine), best first
+    lexical_ranking: list[tuple[int, float]]  # BM25 top-k (chunk id, share), best first
+    shadow_score: float  # best fused score of a chunk whose document is out of force
+    dense_low: float
+    dense_high: float
+
+
+def _scale(value: float, low: float, high: float) -> float:
+    return min(1.0, max(0.0, (value - low) / (high - low))) if high > low else 0.0
+
+
+def query_terms(tokens: list[str]) -> list[str]:
+    """Folded content terms of a question: syllables and syllable pairs, question words out."""
+    found = [term for segment in content_segments(tokens) for term in terms(segment, _FOLDED)]
+    return list(dict.fromkeys(found))
+
+
+def entities(query: list[str]) -> list[str]:
+    """Terms that pin a question down: years, grades ("lop_10"), school levels."""
+    found = []
+    for term in query:
+        bare = term.removeprefix("~")
+        if _YEAR.fullmatch(bare) or bare in _LEVELS or re.fullmatch(r"(?:lop|khoi)_\d{1,2}", bare):
+            found.append(term)
+    return found
+
+
+def _share(query: list[str], present: frozenset[str] | set[str], idf: Mapping[str, float]) -> float:
+    total = sum(idf[t] for t in query)
+    return sum(idf[t] for t in query if t in present) / total if total else 0.0
+
+
+def _top_doc(ranking: list[tuple[int, float]], snapshot: IndexSnapshot) -> str | None:
+    for chunk_id, _ in ranking:
+        chunk = snapshot.chunks.get(chunk_id)
+        if chunk is not None:
+            return chunk.doc_id
+    return None
+
+
+def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence
+             ) -> dict[str, float]:
+    """The answerability features of a search result (see the module docstring); {} when empty."""
+    if not result.hits:
+        return {}
+    best = result.hits[0]
+    bm25 = snapshot.bm25
+    query = query_terms(result.query_tokens)
+    idf = {term: bm25.idf(term) for term in query}
+    frequency = bm25.document_frequency()
+    local = set(terms(best.chunk.tokens, _FOLDED))
+    local.update(terms(tokenize(f"{best.document.title} {best.chunk.section or ''}"), _FOLDED))
+    document = snapshot.document_terms(best.document.id) | local
+    pairs = [term for term in query if "_" in term]
+    others = [hit.score for hit in result.hits if hit.document.id != best.document.id]
+    cosines = [score for _, score in evidence.dense_ranking[:10]]
+    dense_top = _top_doc(evidence.dense_ranking, snapshot)
+    lexical_top = _top_doc(evidence.lexical_ranking, snapshot)
+    return {
+        "dense": _scale(best.dense, evidence.dense_low, evidence.dense_high),
+        "dense_spread": _scale(cosines[0] - float(np.mean(cosines)), 0.0, 0.1) if cosines else 0.0,
+        "margin": max(0.0, best.score - (others[0] if others else 0.0)),
+        "agreement": float(dense_top == lexical_top == best.document.id),
+        "chunk_cover": _share(query, local, idf),
+        "doc_cover": _share(query, document, idf),
+        "phrase_miss": 1.0 - _share(pairs, document, idf) if pairs else 0.0,
+        "subject_miss": _subject_miss(query, document, idf),
+        "unknown": 1.0 - _share(query, {t for t in query if frequency.get(t)}, idf),
+        "entity_miss": _entity_miss(query, document, best.document),
+        "shadowed": min(1.0, max(0.0, 1.0 + (evidence.shadow_score - best.score) / 0.1))
+        if evidence.shadow_score > 0 else 0.0,
+    }
+
+
+def _subject_miss(query: list[str], document: frozenset[str] | set[str],
+                  idf: Mapping[str, float]) -> float:
+    words = [t for t in query if "_" not in t and t.removeprefix("~") not in _CHATTER]
+    if not words:
+        return 0.0
+    rarest = max(idf[t] for t in words)
+    missing = [idf[t] for t in words if t not in document]
+    return max(missing) / rarest if missing and rarest > 0 else 0.0
+
+
+def _entity_miss(query: list[str], document: frozenset[str] | set[str],
+                 record: DocumentRecord) -> float:
+    named = entities(query)
+    if not named:
+        return 0.0
+    from retrieval.searcher import grade_set
+
+    audience = set(terms(tokenize(f"{record.school or ''} {record.grade or ''}"), _FOLDED))
+    if record.grade:
+        audience.update(f"lop_{grade}" for grade in grade_set(record.grade))
+    return float(any(term not in document and term not in audience for term in named))
+
+
+@dataclass(frozen=True)
+class Model:
+    """Logistic regression on standardised features; `threshold` is the answer/abstain cut."""
+
+    weights: dict[str, float]
+    bias: float
+    mean: dict[str, float]
+    scale: dict[str, float]
+    threshold: float
+
+    def probability(self, values: Mapping[str, float]) -> float:
+        """Probability that the question is answerable from the best document."""
+        total = self.bias
+        for name, weight in self.weights.items():
+            spread = self.scale.get(name) or 1.0
+            total += weight * (values.get(name, 0.0) - self.mean.get(name, 0.0)) / spread
+        return 1.0 / (1.0 + math.exp(-total)) if total >= 0 else (
+            math.exp(total) / (1.0 + math.exp(total)))
+
+    def confidence(self, values: Mapping[str, float]) -> float:
+        """The probability mapped so that this model's threshold lands on 0.5.
+
+        The bot abstains below `RetrievalSettings.confidence_threshold` (0.5 by default), so a
+        refit that moves the operating point does not need a settings change.
+        """
+        p = min(max(self.probability(values), 1e-9), 1 - 1e-9)
+        t = min(max(self.threshold, 1e-9), 1 - 1e-9)
+        logit = math.log(p / (1 - p)) - math.log(t / (1 - t))
+        return 1.0 / (1.0 + math.exp(-logit)) if logit >= 0 else (
+            math.exp(logit) / (1.0 + math.exp(logit)))
+
+    def to_json(self) -> dict[str, object]:
+        return {"features": list(self.weights), "weights": self.weights, "bias": self.bias,
+                "mean": self.mean, "scale": self.scale, "threshold": self.threshold}
+
+
+def parse_model(data: Mapping[str, object]) -> Model:
+    """A model from the JSON written by `scripts/fit_answerability.py`."""
+    def floats(key: str) -> dict[str, float]:
+        value = data.get(key, {})
+        assert isinstance(value, dict)
+        return {str(k): float(v) for k, v in value.items()}
+
+    weights = floats("weights")
+    unknown = set(weights) - set(FEATURES)
+    if unknown:
+        raise ValueError(f"answerability model names unknown features: {sorted(unknown)}")
+    return Model(weights=weights, bias=float(data["bias"]),  # type: ignore[arg-type]
+                 mean=floats("mean"), scale=floats("scale"),
+                 threshold=float(data.get("threshold", 0.5)))  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=4)
+def load_model(path: Path = MODEL_FILE) -> Model:
+    """The fitted model (cached per path)."""
+    return parse_model(json.loads(path.read_text(encoding="utf-8")))

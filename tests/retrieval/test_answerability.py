@@ -1,0 +1,99 @@
+"""The answer/abstain model: its file, its arithmetic, its features, and its training data."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from retrieval.answerability import (
+    FEATURES,
+    MODEL_FILE,
+    Model,
+    entities,
+    load_model,
+    parse_model,
+    query_terms,
+)
+from retrieval.bm25 import tokenize
+from retrieval.normalize import fold
+
+HERE = Path(__file__).parent
+TRAIN = HERE / "train_questions.jsonl"
+DEV = HERE / "dev_questions.jsonl"
+
+
+def test_bundled_model_names_known_features_and_a_threshold() -> None:
+    model = load_model(MODEL_FILE)
+    assert set(model.weights) == set(FEATURES)
+    assert 0.0 < model.threshold < 1.0
+    assert all(model.scale[name] > 0 for name in model.weights)
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    assert data["fitted"]["questions"] == "train_questions.jsonl"
+
+
+def test_confidence_is_one_half_exactly_at_the_threshold() -> None:
+    model = Model(weights={"dense": 2.0}, bias=0.0, mean={"dense": 0.5}, scale={"dense": 0.25},
+                  threshold=0.3)
+    at = 0.5 + 0.25 * math.log(0.3 / 0.7) / 2.0  # the dense value where probability = 0.3
+    assert model.probability({"dense": at}) == pytest.approx(0.3)
+    assert model.confidence({"dense": at}) == pytest.approx(0.5)
+    assert model.confidence({"dense": 0.9}) > 0.5 > model.confidence({"dense": 0.1})
+    assert 0.0 < model.confidence({"dense": -1e6}) < 1e-6  # no overflow
+
+
+def test_unknown_feature_in_a_model_file_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown features"):
+        parse_model({"weights": {"vibes": 1.0}, "bias": 0.0, "mean": {}, "scale": {}})
+
+
+def test_query_terms_are_folded_content_words_and_pairs() -> None:
+    terms = query_terms(tokenize("Học phí lớp 10 trường THPT bao nhiêu?"))
+    assert "~hoc" in terms and "hoc_phi" in terms and "lop_10" in terms
+    assert "~nhieu" not in terms  # question words are left out
+    assert query_terms(tokenize("hoc phi lop 10 truong thpt bn")) == terms
+
+
+def test_entities_are_years_grades_and_school_levels() -> None:
+    named = entities(query_terms(tokenize("tuyển sinh lớp 10 năm 2027 trường THPT")))
+    assert {"~2027", "lop_10", "pho_thong"} <= set(named)
+    assert entities(query_terms(tokenize("đồng phục mặc thế nào"))) == []
+
+
+def _rows(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_training_questions_are_labelled_and_apart_from_the_dev_set() -> None:
+    train, dev = _rows(TRAIN), _rows(DEV)
+    assert len(train) >= 150
+    unanswerable = sum(row["expected_doc"] is None for row in train)
+    assert unanswerable >= 40 and len(train) - unanswerable >= 100
+    assert all(row["accents"] in ("yes", "no") for row in train)
+    dev_texts = [fold(str(row["question"])) for row in dev]
+    for row in train:
+        text = fold(str(row["question"]))
+        closest = max(difflib.SequenceMatcher(None, text, d).ratio() for d in dev_texts)
+        assert closest < 0.85, f"training question too close to a dev question: {row['question']}"
+
+
+def test_settings_can_point_to_another_model_file(tmp_path: Path) -> None:
+    from retrieval.searcher import Searcher
+    from retrieval.settings import RetrievalSettings
+
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps({"weights": {"dense": 1.0}, "bias": 0.0, "mean": {"dense": 0.0},
+                                "scale": {"dense": 1.0}, "threshold": 0.4}), encoding="utf-8")
+
+    class Snapshot:  # only what Searcher.__init__ touches
+        class bm25:  # noqa: N801
+            @staticmethod
+            def ids() -> list[int]:
+                return []
+
+    settings = RetrievalSettings(data_dir=tmp_path, answerability_model=str(path))
+    searcher = Searcher(Snapshot(), None, settings)  # type: ignore[arg-type]
+    assert searcher.model.threshold == 0.4 and searcher.model.weights == {"dense": 1.0}
