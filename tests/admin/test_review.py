@@ -215,13 +215,13 @@ async def test_deliveries_are_stored_and_audited(data_dir: Path) -> None:
 
 DEMO_DOCS = ["hoi-dap/faq-hoc-phi-truong-cong.md", "hoi-dap/faq-xin-nghi-hoc.md",
              "thong-bao/tb-dong-phuc-2026-2027-th.md", "thong-bao/tb-cau-lac-bo-2026-2027-thcs.md"]
-# A made-up scholarship the demo knowledge base knows nothing about.
-SCHOLARSHIP = ["học bổng Ánh Sao Xanh nộp hồ sơ ở đâu?", "hoc bong anh sao xanh dang ky the nao",
-               "đăng ký học bổng Ánh Sao Xanh như thế nào"]
-PARAPHRASE = "muốn con được nhận học bổng Ánh Sao Xanh thì làm sao"
+# A made-up drawing contest the demo knowledge base knows nothing about.
+CONTEST = ["cuộc thi vẽ tranh Ánh Sao Xanh nộp bài ở đâu?", "cuoc thi ve tranh anh sao xanh nop bai o dau",
+               "nộp tranh dự thi Ánh Sao Xanh ở đâu vậy"]
+PARAPHRASE = "con muốn gửi tranh dự thi Ánh Sao Xanh thì nộp chỗ nào"
 UNRELATED = "giá vàng hôm nay bao nhiêu"
-STAFF_ANSWER = ("Hồ sơ học bổng Ánh Sao Xanh nộp tại văn phòng Trường THCS Hòa An trước ngày 15/12, "
-                "gồm đơn theo mẫu và bảng điểm học kỳ 1.")
+STAFF_ANSWER = ("Tranh dự thi Ánh Sao Xanh nộp tại văn phòng Trường THCS Hòa An trước ngày 15/12, "
+                "khổ A3, ghi rõ họ tên và lớp ở mặt sau.")
 
 
 @pytest.fixture()
@@ -239,7 +239,7 @@ async def test_answering_a_group_makes_the_bot_answer_its_questions_and_a_paraph
                                      progress=False)
     assert report.count("ok") == len(DEMO_DOCS) and report.index_error is None, report
     kb = retrieval.service.get_knowledge_base()
-    for text in [*SCHOLARSHIP, UNRELATED]:
+    for text in [*CONTEST, UNRELATED]:
         before = kb.answer(text)
         assert not before.answered, (text, before)
         ask(text, answered=False, confidence=before.confidence)
@@ -249,8 +249,8 @@ async def test_answering_a_group_makes_the_bot_answer_its_questions_and_a_paraph
         queue = load_queue(session, QueueFilters(), low_confidence=low)
     threshold = AdminSettings.model_fields["cluster_threshold"].default
     groups = build_groups(queue, vectors=question_vectors(), threshold=threshold, restorer=current_restorer())
-    group = next(g for g in groups if SCHOLARSHIP[0] in g.variants)
-    assert sorted(group.variants) == sorted(SCHOLARSHIP) and UNRELATED not in group.variants
+    group = next(g for g in groups if CONTEST[0] in g.variants)
+    assert sorted(group.variants) == sorted(CONTEST) and UNRELATED not in group.variants
 
     with session_scope() as session:
         resolution = answer_group(session, question_ids=group.ids, answer=STAFF_ANSWER, variants=group.variants,
@@ -259,7 +259,7 @@ async def test_answering_a_group_makes_the_bot_answer_its_questions_and_a_paraph
     assert not refresh_failed(note), note
 
     await asyncio.sleep(get_retrieval_settings().reload_interval_seconds + 0.1)
-    for text in [*SCHOLARSHIP, PARAPHRASE]:
+    for text in [*CONTEST, PARAPHRASE]:
         after = kb.answer(text)
         assert after.answered, (text, after)
         assert after.sources[0].doc_id == resolution.doc_id and STAFF_ANSWER in after.answer, (text, after)

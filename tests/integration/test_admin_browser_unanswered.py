@@ -22,11 +22,11 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-# A made-up scholarship: nothing in data/kb mentions it.
-QUESTION = "Học bổng Sao Biển Xanh của xã nộp hồ sơ ở đâu ạ?"
+# A made-up drawing contest: nothing in data/kb mentions it.
+QUESTION = "Cuộc thi vẽ tranh Sao Biển Xanh của xã nộp bài ở đâu ạ?"
 NO_ANSWER = "chưa có thông tin chính thức"
-STAFF_ANSWER = ("Hồ sơ học bổng Sao Biển Xanh nộp tại văn phòng UBND xã Hòa An trước ngày 20/12, "
-                "gồm đơn theo mẫu và giấy xác nhận của nhà trường.")
+STAFF_ANSWER = ("Tranh dự thi Sao Biển Xanh nộp tại văn phòng UBND xã Hòa An trước ngày 20/12, "
+                "khổ A3, ghi rõ họ tên và trường ở mặt sau.")
 TURN_TIMEOUT_MS = 120_000
 LIVE_WITHIN_S = 20.0
 
