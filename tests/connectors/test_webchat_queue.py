@@ -4,6 +4,7 @@ the page's message id, the session header of embedded pages, and the framing pol
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -53,7 +54,12 @@ async def test_a_message_goes_through_the_queue_and_its_replies_come_back(
         # The page and the message made the session known (staff answers can reach it).
         assert await redis.exists(f"{SESSION_PREFIX}{session}")
         assert await redis.exists("dedup:web:page-msg-0001")
+        # The worker records the turn after the replies went out: wait for it.
         records = app.state.platform_runtime.records
+        for _ in range(100):
+            if records.turns:
+                break
+            await asyncio.sleep(0.05)
         assert [(m.channel, m.message_id, d) for m, _, d in records.turns] == [
             ("web", "page-msg-0001", "sent")]
         assert page.status_code == 200

@@ -6,6 +6,7 @@ question asked in the middle of a form."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +74,17 @@ def test_a_question_is_answered_with_sources_then_asks_for_a_rating(
     with bot.db() as db:
         questions = db.scalars(select(Question).where(Question.user_hash == parent.user_hash)).all()
         assert [(q.answered, q.rating) for q in questions] == [(True, "good")]
-        turns = db.scalars(select(Turn).where(Turn.user_hash == parent.user_hash)).all()
+    # The worker records a turn just after its replies went out: wait for the second one.
+    deadline = time.monotonic() + 10
+    while True:
+        with bot.db() as db:
+            turns = db.scalars(select(Turn).where(Turn.user_hash == parent.user_hash)
+                               .order_by(Turn.id)).all()
+            if len(turns) >= 2 or time.monotonic() > deadline:
+                break
+        time.sleep(0.1)
+    with bot.db() as db:
+        turns = db.scalars(select(Turn).where(Turn.user_hash == parent.user_hash).order_by(Turn.id)).all()
         assert [t.text for t in turns] == [FEE_QUESTION, "/rate_answer_good"]
         assert turns[0].answered is True and turns[0].sources
 
