@@ -6,7 +6,7 @@ RASA := PYTHONPATH=$(CURDIR) .venv-rasa/bin/rasa
 PY := .venv/bin/python
 RASA_DATA := data/nlu data/rules data/stories
 
-.PHONY: help setup setup-browser model kb run test test-unit test-rasa test-nlu test-integration bench lock lint clean
+.PHONY: help setup setup-browser model kb run test test-unit test-rasa test-nlu eval-routing test-integration bench lock lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ test-rasa: model ## rasa data validate + test conversations with --fail-on-predi
 
 test-nlu: model ## NLU evaluation on the held-out set (prints the BENCHMARKS.md section)
 	@PYTHONPATH=$(CURDIR) .venv-rasa/bin/python scripts/nlu_eval.py --model $$(ls -t models/edubot-*.tar.gz | head -1)
+
+eval-routing: model ## Routing of third-party question sets (../shared/eval-third-party) to the knowledge path
+	@PYTHONPATH=$(CURDIR) .venv-rasa/bin/python scripts/eval_routing.py
 
 test-integration: model ## Only the tests that start the real services
 	@$(PY) -m pytest tests -q -m integration
