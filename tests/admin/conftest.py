@@ -12,63 +12,30 @@ SQLite store, and logged-in HTTP clients.
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
-import redis as sync_redis
 import redis.asyncio as aioredis
 from admin_client import BASE_URL, Account, AdminClient, RecordingPush, make_account
 from fastapi import FastAPI
+from redis_server import redis_server
 
 import admin
 from admin.settings import AdminSettings
 from connectors.app import create_app
 from connectors.settings import AppSettings
 
-REDIS_SERVER = "/usr/bin/redis-server"
 TEST_SECRET = "admin-tests-secret-key-0123456789-abcdefghij"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One real redis-server for the session, on a free loopback port."""
-    if not shutil.which(REDIS_SERVER):
-        pytest.skip("redis-server is not installed")
-    port = _free_port()
-    folder = tmp_path_factory.mktemp("admin-redis")
-    process = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    client = sync_redis.Redis(port=port)
-    try:
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except sync_redis.ConnectionError:
-                time.sleep(0.02)
-        else:
-            raise RuntimeError("redis-server did not start")
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        client.close()
-        process.terminate()
-        process.wait(timeout=10)
+    with redis_server(tmp_path_factory.mktemp("admin-redis")) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(loop_scope="function")

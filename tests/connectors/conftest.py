@@ -6,10 +6,6 @@ test gets a flushed database. Fake servers run on loopback ports in the test's e
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,48 +13,19 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import redis as sync_redis
 import redis.asyncio as aioredis
 from fakes.graph_api import FakeGraph
 from fakes.loopback import LoopbackServer
 from fakes.rasa import FakeRasa
 from fakes.zalo_api import FakeZalo
-
-REDIS_SERVER = "/usr/bin/redis-server"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from redis_server import redis_server
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not shutil.which(REDIS_SERVER):
-        pytest.skip("redis-server is not installed")
-    port = _free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    client = sync_redis.Redis(port=port)
-    try:
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except sync_redis.ConnectionError:
-                time.sleep(0.02)
-        else:
-            raise RuntimeError("redis-server did not start")
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        client.close()
-        process.terminate()
-        process.wait(timeout=10)
+    """One real redis-server for the session, on a free loopback port."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(loop_scope="function")
