@@ -9,6 +9,7 @@ is shown as an error flash.  Auth and CSRF come from `protected_router()`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
 
@@ -118,76 +119,76 @@ def _load(db: SessionDep, reference: str) -> Ticket | None:
     return tickets.get_ticket(db, reference)
 
 
-@router.post("/admin/tickets/{reference}/status", include_in_schema=False)
-async def change_status(request: Request, reference: str, user: CurrentUser, db: SessionDep,
-                        status: FormText = "") -> Response:
+def _change(request: Request, db: SessionDep, reference: str,
+            change: Callable[[Ticket], str | None]) -> Response:
+    """Load the ticket, apply `change` (which returns the flash message, or None when nothing
+    changed), flash an invalid change as an error, and go back to the ticket page."""
     ticket = _load(db, reference)
     if ticket is None:
         return _missing(request, reference)
     try:
-        if tickets.set_status(db, ticket, status, actor=user.username):
-            flash(request, f"Đã chuyển phiếu sang «{STATUS_LABELS[status]}».")
+        message = change(ticket)
     except tickets.TicketChangeError as error:
         flash(request, str(error), "error")
+    else:
+        if message:
+            flash(request, message)
     return _back(ticket.reference)
+
+
+@router.post("/admin/tickets/{reference}/status", include_in_schema=False)
+async def change_status(request: Request, reference: str, user: CurrentUser, db: SessionDep,
+                        status: FormText = "") -> Response:
+    def change(ticket: Ticket) -> str | None:
+        if tickets.set_status(db, ticket, status, actor=user.username):
+            return f"Đã chuyển phiếu sang «{STATUS_LABELS[status]}»."
+        return None
+
+    return _change(request, db, reference, change)
 
 
 @router.post("/admin/tickets/{reference}/assign", include_in_schema=False)
 async def change_assignee(request: Request, reference: str, user: CurrentUser, db: SessionDep,
                           assignee: FormText = "") -> Response:
-    ticket = _load(db, reference)
-    if ticket is None:
-        return _missing(request, reference)
-    try:
+    def change(ticket: Ticket) -> str | None:
         if tickets.assign(db, ticket, assignee, actor=user.username):
-            flash(request, f"Đã giao phiếu cho {assignee}." if assignee else "Phiếu chưa giao cho ai.")
-    except tickets.TicketChangeError as error:
-        flash(request, str(error), "error")
-    return _back(ticket.reference)
+            return f"Đã giao phiếu cho {assignee}." if assignee else "Phiếu chưa giao cho ai."
+        return None
+
+    return _change(request, db, reference, change)
 
 
 @router.post("/admin/tickets/{reference}/take", include_in_schema=False)
 async def take(request: Request, reference: str, user: CurrentUser, db: SessionDep) -> Response:
     """"Nhận xử lý": assign to me and, if new, move to in progress."""
-    ticket = _load(db, reference)
-    if ticket is None:
-        return _missing(request, reference)
-    try:
+    def change(ticket: Ticket) -> str:
         tickets.assign(db, ticket, user.username, actor=user.username)
         if ticket.status == "new":
             tickets.set_status(db, ticket, "in_progress", actor=user.username)
-        flash(request, "Bạn đã nhận xử lý phiếu này.")
-    except tickets.TicketChangeError as error:
-        flash(request, str(error), "error")
-    return _back(ticket.reference)
+        return "Bạn đã nhận xử lý phiếu này."
+
+    return _change(request, db, reference, change)
 
 
 @router.post("/admin/tickets/{reference}/category", include_in_schema=False)
 async def change_category(request: Request, reference: str, user: CurrentUser, db: SessionDep,
                           category: FormText = "") -> Response:
-    ticket = _load(db, reference)
-    if ticket is None:
-        return _missing(request, reference)
-    try:
+    def change(ticket: Ticket) -> str | None:
         if tickets.set_category(db, ticket, category, actor=user.username):
-            flash(request, f"Đã chuyển phiếu sang phân loại «{category_label(category)}».")
-    except tickets.TicketChangeError as error:
-        flash(request, str(error), "error")
-    return _back(ticket.reference)
+            return f"Đã chuyển phiếu sang phân loại «{category_label(category)}»."
+        return None
+
+    return _change(request, db, reference, change)
 
 
 @router.post("/admin/tickets/{reference}/notes", include_in_schema=False)
 async def add_note(request: Request, reference: str, user: CurrentUser, db: SessionDep,
                    text: FormText = "") -> Response:
-    ticket = _load(db, reference)
-    if ticket is None:
-        return _missing(request, reference)
-    try:
+    def change(ticket: Ticket) -> str:
         tickets.add_note(db, ticket, text, actor=user.username)
-        flash(request, "Đã thêm ghi chú nội bộ.")
-    except tickets.TicketChangeError as error:
-        flash(request, str(error), "error")
-    return _back(ticket.reference)
+        return "Đã thêm ghi chú nội bộ."
+
+    return _change(request, db, reference, change)
 
 
 @router.post("/admin/tickets/{reference}/reply", include_in_schema=False)
