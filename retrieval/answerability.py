@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retrieval.bm25 import TermOptions, content_segments, terms, tokenize
+from retrieval.fusion import logistic
 
 if TYPE_CHECKING:
     from retrieval.index import DocumentRecord, IndexSnapshot
@@ -180,8 +181,7 @@ class Model:
         for name, weight in self.weights.items():
             spread = self.scale.get(name) or 1.0
             total += weight * (values.get(name, 0.0) - self.mean.get(name, 0.0)) / spread
-        return 1.0 / (1.0 + math.exp(-total)) if total >= 0 else (
-            math.exp(total) / (1.0 + math.exp(total)))
+        return logistic(total)
 
     def confidence(self, values: Mapping[str, float]) -> float:
         """The probability mapped so that this model's threshold lands on 0.5.
@@ -192,8 +192,7 @@ class Model:
         p = min(max(self.probability(values), 1e-9), 1 - 1e-9)
         t = min(max(self.threshold, 1e-9), 1 - 1e-9)
         logit = math.log(p / (1 - p)) - math.log(t / (1 - t))
-        return 1.0 / (1.0 + math.exp(-logit)) if logit >= 0 else (
-            math.exp(logit) / (1.0 + math.exp(logit)))
+        return logistic(logit)
 
     def to_json(self) -> dict[str, object]:
         return {"features": list(self.weights), "weights": self.weights, "bias": self.bias,

@@ -1,4 +1,4 @@
-"""Combining the dense and the lexical ranking, and turning evidence into a confidence.
+"""Combining the dense and the lexical ranking, and the logistic function.
 
 Pure functions over (id, score) lists, so they can be tested with tiny inputs and swapped
 after measuring on the dev set (`scripts/eval_retrieval.py`):
@@ -9,13 +9,13 @@ after measuring on the dev set (`scripts/eval_retrieval.py`):
   the range where e5 separates unrelated from related text, and the BM25 score divided by
   its ceiling for the question (the idf-weighted share of the question a chunk covers).
   Both land in [0, 1] on a scale that does not depend on the size of the knowledge base.
-- `logistic` / `confidence`: a logistic function of a few such features, fitted on the dev set.
+- `logistic`: the logistic function, for `retrieval.answerability`'s model.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 Ranking = Sequence[tuple[int, float]]
 
@@ -71,13 +71,3 @@ def logistic(value: float) -> float:
     exponential = math.exp(value)
     return exponential / (1.0 + exponential)
 
-
-def confidence(
-    features: Mapping[str, float], weights: Mapping[str, float], bias: float
-) -> float:
-    """Logistic confidence in [0, 1] of a linear function of named features.
-
-    Features missing from `features` count as 0; features without a weight are ignored.
-    """
-    total = bias + sum(weight * features.get(name, 0.0) for name, weight in weights.items())
-    return logistic(total)
