@@ -13,6 +13,7 @@ The page may be framed only by the origins of `APP_WEBCHAT_FRAME_ANCESTORS` (CSP
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
@@ -168,6 +169,18 @@ async def page(request: Request, embed: int = 0) -> HTMLResponse:
     return response
 
 
+def scoped_message_id(page_id: str, session_id: str) -> str:
+    """The internal id of a web message: the page's own id (the deduplication key the page
+    controls) scoped to its session, so one page can never make another session's message look
+    like a duplicate."""
+    return f"{page_id}.{hashlib.sha256(session_id.encode()).hexdigest()[:12]}"
+
+
+def page_message_id(message_id: str) -> str:
+    """The page's own id of a scoped web message id (page ids never contain a dot)."""
+    return message_id.split(".", 1)[0]
+
+
 @router.post("/api/chat")
 async def chat(request: Request) -> JSONResponse:
     """One resident message in; the bot's replies out (or `pending` and a cursor to poll)."""
@@ -186,7 +199,7 @@ async def chat(request: Request) -> JSONResponse:
     message = IncomingMessage(
         channel="web",
         user_id=session_id,
-        message_id=client_id or uuid.uuid4().hex,
+        message_id=scoped_message_id(client_id or uuid.uuid4().hex, session_id),
         text=chat_request.text or "",
         payload=chat_request.payload,
         timestamp_ms=int(time.time() * 1000),
@@ -230,7 +243,7 @@ async def chat_replies(request: Request, after: str = "") -> JSONResponse:
         return _error(503, MSG_BUSY)
     return JSONResponse({
         "messages": [e.message for e in entries if e.message is not None],
-        "done": [e.in_reply_to for e in entries if e.kind == "done"],
+        "done": [page_message_id(e.in_reply_to) for e in entries if e.kind == "done"],
         "cursor": entries[-1].entry_id if entries else cursor,
     })
 

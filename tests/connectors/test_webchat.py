@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from connectors.app import create_app
 from connectors.settings import AppSettings
 from connectors.turn_log import TurnLog
-from connectors.webchat import COOKIE_NAME, MSG_BUSY, STATIC_URL
+from connectors.webchat import COOKIE_NAME, MSG_BUSY, STATIC_URL, scoped_message_id
 from storage.privacy import hash_user_id
 
 RASA_URL = "http://rasa.test"
@@ -231,7 +231,7 @@ async def test_answers_carry_their_sources_and_every_turn_is_logged_privately() 
     assert session_id not in json.dumps(row)
     assert "0912" not in row["text"] and "[số điện thoại]" in row["text"]
     assert row["channel"] == "web"
-    assert row["message_id"] == "client-msg-0001"
+    assert row["message_id"] == scoped_message_id("client-msg-0001", session_id)
     assert row["answered"] is True and row["confidence"] == 0.9
     assert row["sources"] == [{"doc_id": "kh-1", "title": "Kế hoạch", "url": "https://x.vn"}]
     assert row["reply"] == "Học sinh lớp 1 được miễn học phí.\n\nCó hữu ích không?"

@@ -16,7 +16,7 @@ from fakes.builders import MemoryRecords, eventually, make_runtime
 from connectors.app import create_app
 from connectors.settings import AppSettings
 from connectors.web_replies import SESSION_PREFIX
-from connectors.webchat import COOKIE_NAME, SESSION_HEADER, STATIC_URL
+from connectors.webchat import COOKIE_NAME, SESSION_HEADER, STATIC_URL, scoped_message_id
 
 TOKEN_RE = re.compile(r'data-session="([^"]+)"')
 
@@ -53,7 +53,8 @@ async def test_a_message_goes_through_the_queue_and_its_replies_come_back(
         assert fake_rasa.received == [{"sender": f"web:{session}", "message": "xin chào"}]
         # The page and the message made the session known (staff answers can reach it).
         assert await redis.exists(f"{SESSION_PREFIX}{session}")
-        assert await redis.exists("dedup:web:page-msg-0001")
+        scoped = scoped_message_id("page-msg-0001", session)
+        assert await redis.exists(f"dedup:web:{scoped}")
         # The worker records the turn after the replies went out: wait for it.
         records = app.state.platform_runtime.records
         for _ in range(100):
@@ -61,8 +62,19 @@ async def test_a_message_goes_through_the_queue_and_its_replies_come_back(
                 break
             await asyncio.sleep(0.05)
         assert [(m.channel, m.message_id, d) for m, _, d in records.turns] == [
-            ("web", "page-msg-0001", "sent")]
+            ("web", scoped, "sent")]
         assert page.status_code == 200
+
+
+async def test_the_same_page_message_id_in_two_sessions_is_two_turns(redis, http, fake_rasa) -> None:
+    """A page chooses its message ids; another session reusing one is not a duplicate."""
+    async with queued_app(redis, http, fake_rasa.server.url) as (client, _):
+        first = await client.post("/api/chat", json={"id": "page-msg-shared", "text": "một"})
+        client.cookies.clear()
+        second = await client.post("/api/chat", json={"id": "page-msg-shared", "text": "hai"})
+    assert [r.json()["messages"][0]["text"] for r in (first, second)] == ["Trả lời: một", "Trả lời: hai"]
+    assert [m["message"] for m in fake_rasa.received] == ["một", "hai"]
+    assert len({m["sender"] for m in fake_rasa.received}) == 2
 
 
 async def test_the_same_page_message_id_twice_is_one_rasa_turn_with_the_same_replies(
