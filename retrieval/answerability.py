@@ -22,7 +22,8 @@ cover, not only at how similar it is:
   its document's text nor its title and audience (school, grades) mention;
 - shadowed: a document out of force (expired or not yet valid) matched about as well as the
   best document in force (1 when at least as well, 0 when 0.1 or more behind in fused score),
-  so the question may well be about the period that document covers.
+  so the question may well be about the period that document covers.  Not when the best is an
+  FAQ entry: staff write those to answer exactly that ("when is next year's enrolment?").
 
 The weights, the feature standardisation and the decision threshold live in
 `retrieval/answerability.json`, written by `scripts/fit_answerability.py` from a training
@@ -57,6 +58,7 @@ FEATURES = ("dense", "dense_spread", "margin", "agreement", "chunk_cover", "doc_
             "phrase_miss", "subject_miss", "unknown", "entity_miss", "shadowed")
 _FOLDED = TermOptions(accented=False, folded=True, bigrams=True)
 _YEAR = re.compile(r"(?:19|20)\d\d")
+Z_LIMIT = 3.0  # standardised features are clipped to ±Z_LIMIT (see Model.probability)
 _LEVELS = ("mam_non", "tieu_hoc", "co_so", "pho_thong", "dai_hoc", "mau_giao")
 # Words of conversation that never name a subject (folded); left out of `subject_miss`.
 _CHATTER = frozenset(
@@ -138,7 +140,7 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence
         "unknown": 1.0 - _share(query, {t for t in query if frequency.get(t)}, idf),
         "entity_miss": _entity_miss(query, document, best.document),
         "shadowed": min(1.0, max(0.0, 1.0 + (evidence.shadow_score - best.score) / 0.1))
-        if evidence.shadow_score > 0 else 0.0,
+        if evidence.shadow_score > 0 and best.document.kind != "faq" else 0.0,
     }
 
 
@@ -176,11 +178,17 @@ class Model:
     threshold: float
 
     def probability(self, values: Mapping[str, float]) -> float:
-        """Probability that the question is answerable from the best document."""
+        """Probability that the question is answerable from the best document.
+
+        Standardised features are clipped to ±`Z_LIMIT`: a knowledge base unlike the training
+        one (a new commune with five documents) gives values far outside the training range,
+        and a linear model must not let one of them outvote all the others.
+        """
         total = self.bias
         for name, weight in self.weights.items():
             spread = self.scale.get(name) or 1.0
-            total += weight * (values.get(name, 0.0) - self.mean.get(name, 0.0)) / spread
+            z = (values.get(name, 0.0) - self.mean.get(name, 0.0)) / spread
+            total += weight * min(Z_LIMIT, max(-Z_LIMIT, z))
         return logistic(total)
 
     def confidence(self, values: Mapping[str, float]) -> float:

@@ -10,7 +10,7 @@ the same `data/kb` + `../shared/kb-sources` index the evaluator builds in `var/e
 on DEMO_TODAY with the default settings.
 
 The model is a class-balanced, L2-regularised logistic regression (scikit-learn) on
-standardised features (`retrieval.answerability.FEATURES`); the regularisation strength is the
+standardised features clipped to ±3 (`retrieval.answerability.FEATURES`); the regularisation strength is the
 one with the best cross-validated AUC.  The threshold comes from out-of-fold probabilities of
 repeated stratified 5-fold cross-validation on the training set: the highest cut that declines
 at most `--budget` (5 %) of the answerable training questions.  That budget is the product
@@ -51,9 +51,13 @@ def abstention(labels: np.ndarray, answered: np.ndarray) -> tuple[float, float]:
 def model(c: float) -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-    return make_pipeline(StandardScaler(),
+    from retrieval.answerability import Z_LIMIT
+
+    # Clipped like `retrieval.answerability.Model.probability` clips them at answer time.
+    clip = FunctionTransformer(lambda z: np.clip(z, -Z_LIMIT, Z_LIMIT))
+    return make_pipeline(StandardScaler(), clip,
                          LogisticRegression(C=c, class_weight="balanced", max_iter=2000))
 
 
@@ -139,7 +143,7 @@ def main() -> None:
     c = max(C_GRID, key=lambda value: scores_by_c[value]["auc"])
     scores = scores_by_c[c]
     fitted = model(c).fit(x, y)
-    scaler, regression = fitted.steps[0][1], fitted.steps[1][1]
+    scaler, regression = fitted.steps[0][1], fitted.steps[-1][1]
     result = {
         "features": list(FEATURES),
         "weights": {n: round(float(w), 4) for n, w in zip(FEATURES, regression.coef_[0],

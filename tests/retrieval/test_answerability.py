@@ -42,7 +42,14 @@ def test_confidence_is_one_half_exactly_at_the_threshold() -> None:
     assert model.probability({"dense": at}) == pytest.approx(0.3)
     assert model.confidence({"dense": at}) == pytest.approx(0.5)
     assert model.confidence({"dense": 0.9}) > 0.5 > model.confidence({"dense": 0.1})
-    assert 0.0 < model.confidence({"dense": -1e6}) < 1e-6  # no overflow
+
+
+def test_far_out_of_range_features_count_as_three_standard_deviations() -> None:
+    model = Model(weights={"dense": 2.0, "margin": 1.0}, bias=0.0, mean={"dense": 0.5, "margin": 0.0},
+                  scale={"dense": 0.25, "margin": 0.1}, threshold=0.5)
+    at_limit = model.probability({"dense": 0.5 - 3 * 0.25, "margin": 0.2})
+    assert model.probability({"dense": -1e6, "margin": 0.2}) == pytest.approx(at_limit)
+    assert model.probability({"dense": -1e6, "margin": 0.2}) == pytest.approx(1 / (1 + math.exp(4.0)))
 
 
 def test_unknown_feature_in_a_model_file_is_an_error() -> None:
