@@ -4,7 +4,6 @@ the page's message id, the session header of embedded pages, and the framing pol
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,10 +56,7 @@ async def test_a_message_goes_through_the_queue_and_its_replies_come_back(
         assert await redis.exists(f"dedup:web:{scoped}")
         # The worker records the turn after the replies went out: wait for it.
         records = app.state.platform_runtime.records
-        for _ in range(100):
-            if records.turns:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: len(records.turns) >= 1)
         assert [(m.channel, m.message_id, d) for m, _, d in records.turns] == [
             ("web", scoped, "sent")]
         assert page.status_code == 200
