@@ -1,7 +1,7 @@
 """How a web-chat message reaches the bot and how the replies come back, behind one protocol.
 
 The web chat depends only on `ChatTransport`. `QueuedTransport` is the path of the running app
-(DESIGN.md): the message is deduplicated on the page's message id and appended to the inbound
+(DESIGN.md): the message is deduplicated on the page's message id (scoped to its session) and appended to the inbound
 Redis Stream like a Zalo or Messenger message, a worker asks Rasa and appends the replies to the
 session's reply stream (`connectors.web_replies`), and the request waits a few seconds for them;
 what comes later the page fetches by long-polling from the returned cursor. `DirectRasaTransport`

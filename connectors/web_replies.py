@@ -43,7 +43,7 @@ class WebEntry:
     entry_id: str
     kind: str  # "message" or "done"
     message: dict[str, Any] | None = None  # OutgoingMessage.to_json() plus "id"
-    in_reply_to: str = ""  # for "done": the page's message id
+    in_reply_to: str = ""  # for "done": the message id (the page's id scoped to its session)
 
 
 def _text(value: str | bytes) -> str:

@@ -1,7 +1,7 @@
 """The web chat: the page residents open on the commune/school website and its JSON endpoint.
 
 GET / serves the page; POST /api/chat takes `{"id", "text": …}` or `{"id", "payload": …}` (a
-quick-reply button; `id` is the page's message id, the deduplication key, and `after` the page's
+quick-reply button; `id` is the page's message id, deduplicated within its session, and `after` the page's
 cursor) and answers `{"messages": [OutgoingMessage.to_json() + "id", …], "pending", "cursor"}`;
 GET /api/chat/replies?after=<cursor> long-polls for replies that came later (a slow turn, a staff
 answer). A resident is known only by a random session id, signed, kept in an HttpOnly cookie and,
@@ -60,7 +60,7 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 class ChatRequest(BaseModel):
     """What the page posts: typed `text`, or the `payload` of a pressed button; `id` is the
-    page's own message id (the deduplication key), `after` the cursor of the last reply shown."""
+    page's own message id (deduplicated within the session), `after` the cursor of the last reply shown."""
 
     text: str | None = None
     payload: str | None = None
