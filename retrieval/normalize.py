@@ -28,6 +28,7 @@ __all__ = [
     "expand",
     "fold",
     "folded_tokens",
+    "has_diacritics",
     "load_abbreviations",
     "normalize",
     "tokens",
@@ -106,6 +107,12 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFC", text).lower()
     text = _WORD_RE.sub(lambda match: canonical_tone(match.group(0)), text)
     return _SPACE_RE.sub(" ", text).strip()
+
+
+def has_diacritics(text: str) -> bool:
+    """True when `text` carries any Vietnamese diacritic (a tone or vowel mark, or "đ")."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return any(unicodedata.combining(c) for c in decomposed) or "đ" in decomposed.lower()
 
 
 def fold(text: str) -> str:

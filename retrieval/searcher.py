@@ -233,7 +233,7 @@ class Searcher:
         result = SearchResult(hits, 0.0, tokens)
         if hits:
             evidence = answerability.Evidence(dense_ranking, lexical_ranking, shadow,
-                                              settings.dense_low, settings.dense_high)
+                                              settings.dense_low, settings.dense_high, question)
             result.features = answerability.features(result, self.snapshot, evidence)
             result.confidence = self.model.confidence(result.features)
         return result

@@ -42,6 +42,14 @@ def test_fold_removes_every_diacritic_and_maps_d_bar() -> None:
     assert vn.fold(unicodedata.normalize("NFD", "Ưu tiên")) == "uu tien"
 
 
+def test_has_diacritics_in_either_unicode_form_and_for_d_bar_alone() -> None:
+    assert vn.has_diacritics("Học phí bao nhiêu?")
+    assert vn.has_diacritics(unicodedata.normalize("NFD", "Học phí"))
+    assert vn.has_diacritics("DI HOC DUOC KHONG Đ")  # only "Đ" marks it
+    assert not vn.has_diacritics("hoc phi lop 1 bn?")
+    assert not vn.has_diacritics("")
+
+
 def test_abbreviations_and_teencode_expand_to_full_words() -> None:
     assert vn.expand("hs thcs ko dc nghỉ") == "học sinh trung học cơ sở không được nghỉ"
     assert vn.expand("hoc phi lop 1 bn") == "hoc phi lop 1 bao nhiêu"

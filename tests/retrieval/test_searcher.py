@@ -124,6 +124,13 @@ def test_a_year_the_document_never_mentions_lowers_confidence(searcher: Searcher
     assert dated.confidence < plain.confidence
 
 
+def test_typed_plain_tells_whether_the_parent_typed_any_diacritics(searcher: Searcher) -> None:
+    accented = searcher.search("học phí lớp 1 bao nhiêu", SearchContext(today=TODAY))
+    plain = searcher.search("hoc phi lop 1 bao nhieu", SearchContext(today=TODAY))
+    assert accented.features["typed_plain"] == 0.0 and plain.features["typed_plain"] == 1.0
+    assert plain.hits[0].document.id == accented.hits[0].document.id
+
+
 def test_empty_question_gives_no_hits(searcher: Searcher) -> None:
     result = searcher.search("  ?! ")
     assert result.hits == [] and result.confidence == 0.0
