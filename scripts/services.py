@@ -241,9 +241,11 @@ class Stack:
         self.action_server_url = f"http://{HOST}:{port}"
         python = str(APP_PYTHON if APP_PYTHON.exists() else Path(sys.executable))
         command = [python, "-m", "actions", "--actions", "actions", "-p", str(port)]
+        env = self.base_env()
+        env["SANIC_HOST"] = HOST  # rasa-sdk binds every interface unless told; only Rasa calls it
         health = f"{self.action_server_url}/health"
         return self.launch(Service("action_server", self.action_server_url,
-                                    self.log_dir / "action_server.log", command, self.base_env(),
+                                    self.log_dir / "action_server.log", command, env,
                                     lambda: http_status(health) == 200, 120.0))
 
     def start_rasa(self, port: int, model: Path | None = None) -> Service:

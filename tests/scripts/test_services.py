@@ -36,6 +36,15 @@ def test_redis_starts_answers_is_reused_and_stops(tmp_path: Path) -> None:
     assert not services.redis_answers(port)
 
 
+def test_the_action_server_listens_on_loopback_only(tmp_path: Path, monkeypatch) -> None:
+    launched = []
+    with services.Stack(tmp_path / "logs") as stack:
+        monkeypatch.setattr(stack, "launch", launched.append)
+        stack.start_action_server(services.free_port())
+    (service,) = launched
+    assert service.env["SANIC_HOST"] == "127.0.0.1"  # read by rasa_sdk.endpoint.run
+
+
 def test_a_service_that_exits_while_starting_names_itself_and_shows_its_log(
     tmp_path: Path,
 ) -> None:
