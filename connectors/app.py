@@ -27,6 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from redis.exceptions import RedisError
 
 from connectors import health, webchat
+from connectors.body_limit import BodySizeLimit
 from connectors.rasa_client import RasaClient
 from connectors.settings import AppSettings, get_app_settings
 from connectors.transport import ChatTransport, DirectRasaTransport, QueuedTransport
@@ -103,6 +104,7 @@ def create_app(
         app.state.turn_log = turn_log if turn_log is not None else _storage_turn_log()
         transport = transport or DirectRasaTransport(rasa, app.state.turn_log)
     app.state.transport = transport
+    app.add_middleware(BodySizeLimit, default_bytes=settings.max_body_kb * 1024)
     app.state.session_cookie = webchat.SessionCookie(settings)
     app.mount(webchat.STATIC_URL, StaticFiles(directory=webchat.STATIC_DIR), name="webchat_static")
     app.include_router(health.router)

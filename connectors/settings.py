@@ -66,6 +66,11 @@ class AppSettings(BaseSettings):
     max_message_chars: int = Field(
         default=2000, gt=0, description="Longest web-chat message a resident may send."
     )
+    max_body_kb: int = Field(
+        default=1024, gt=0, description="Largest request body outside the admin web (webhooks, "
+        "web chat), in KB; larger ones get 413 before they are read. Admin uploads have "
+        "ADMIN_UPLOAD_MAX_MB."
+    )
     session_max_age_days: int = Field(
         default=30, gt=0, description="How long the web-chat session cookie lives."
     )

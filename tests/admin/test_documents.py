@@ -194,3 +194,45 @@ async def test_unknown_document_and_preview_are_404(client_staff) -> None:
     assert (await client_staff.get("/admin/documents/khong-co")).status_code == 404
     assert (await client_staff.get("/admin/documents/preview/" + "a" * 24)).status_code == 404
     assert (await client_staff.post_form("/admin/documents/khong-co/retire")).status_code == 404
+
+
+
+class _BigUpload:
+    """A 10 MB multipart upload streamed in 64 KB pieces, counting the pieces the app reads."""
+
+    PIECES, PIECE = 160, 65536
+
+    def __init__(self, csrf_token: str) -> None:
+        self.head = (b'--xyz\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+                     + csrf_token.encode() + b'\r\n--xyz\r\nContent-Disposition: form-data; '
+                     b'name="file"; filename="lon.txt"\r\nContent-Type: text/plain\r\n\r\n')
+        self.tail = b"\r\n--xyz--\r\n"
+        self.pulled = 0
+
+    def size(self) -> int:
+        return len(self.head) + self.PIECES * self.PIECE + len(self.tail)
+
+    async def body(self):  # type: ignore[no-untyped-def]
+        yield self.head
+        for _ in range(self.PIECES):
+            self.pulled += 1
+            yield b"x" * self.PIECE
+        yield self.tail
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["chunked", "content-length"])
+async def test_an_upload_far_over_the_limit_is_refused_before_it_is_received(
+        client_staff, data_dir: Path, declared: bool) -> None:
+    upload = _BigUpload(await client_staff.csrf_token())
+    headers = {"Content-Type": "multipart/form-data; boundary=xyz"}
+    if declared:
+        headers["Content-Length"] = str(upload.size())
+    response = await client_staff.post("/admin/documents/upload", content=upload.body(),
+                                       headers=headers)
+    assert response.status_code == 413
+    assert "Tệp quá lớn" in response.text
+    assert "vượt quá 1 MB cho phép" in html.unescape(response.text)
+    # Chunked: stopped a little after 2 MB (1 MB limit + the form allowance), not at 10 MB;
+    # declared too large: refused before reading anything.
+    assert upload.pulled == 0 if declared else 16 <= upload.pulled < 40
+    assert _staging(data_dir) == []

@@ -173,6 +173,17 @@ async def test_invalid_messages_get_a_vietnamese_422_and_never_reach_rasa() -> N
     assert len(rasa.received) == 1
 
 
+async def test_a_body_over_the_app_limit_gets_413_and_never_reaches_rasa() -> None:
+    rasa = FakeRasa()
+    async with chat_app(httpx.ASGITransport(app=rasa), max_body_kb=4) as client:
+        big = await client.post("/api/chat", json={"text": "a" * 1500, "pad": "x" * 5000})
+        small = await client.post("/api/chat", json={"text": "học phí lớp 1"})
+    assert big.status_code == 413
+    assert "vượt quá 4 KB cho phép" in big.json()["detail"]
+    assert small.status_code == 200
+    assert [body["message"] for body in rasa.received] == ["học phí lớp 1"]
+
+
 async def test_rasa_down_answers_503_with_the_busy_message() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
