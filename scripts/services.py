@@ -317,17 +317,22 @@ def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None
 
 
 @contextlib.contextmanager
-def _stop_on_sigterm() -> Iterator[None]:
-    """Turn SIGTERM into KeyboardInterrupt so `finally` blocks stop the services."""
+def _stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGINT into KeyboardInterrupt so `finally` blocks stop the services.
+
+    SIGINT is set explicitly because a shell starts background jobs (`make run &`) with SIGINT
+    ignored, and Python then keeps it ignored: `kill -INT` would not stop the bot.
+    """
 
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, before in previous.items():
+            signal.signal(sig, before)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -342,7 +347,7 @@ def run(args: argparse.Namespace) -> int:
     log_dir = Path(args.log_dir).resolve()
     print(f"Đang khởi động Redis, máy chủ hành động, Rasa và ứng dụng (logs: {log_dir}) …",
           flush=True)
-    with _stop_on_sigterm(), Stack(log_dir) as stack:
+    with _stop_on_signals(), Stack(log_dir) as stack:
         try:
             stack.start_all(
                 redis_port=redis_parts.port or 6379, action_port=action_port,

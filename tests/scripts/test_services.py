@@ -84,3 +84,17 @@ def test_redis_env_splits_the_url_for_endpoints_yml() -> None:
         "REDIS_HOST": "10.0.0.5", "REDIS_PORT": "6380", "REDIS_DB": "2"}
     assert services.redis_env("redis://localhost") == {
         "REDIS_HOST": "localhost", "REDIS_PORT": "6379", "REDIS_DB": "0"}
+
+
+def test_sigint_stops_the_run_loop_even_when_started_with_sigint_ignored() -> None:
+    import signal
+    import time
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as for `make run &` from a shell
+    try:
+        with pytest.raises(KeyboardInterrupt), services._stop_on_signals():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler raises here at the latest
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # restored afterwards
+    finally:
+        signal.signal(signal.SIGINT, previous)
