@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
 from browser_fixtures import AdminAccounts, admin_login
+from waiting import poll
 
 from retrieval.answer import NO_ANSWER_TEXT
 
@@ -80,12 +80,8 @@ def ask(chat: Page, question: str) -> tuple[str, str]:
 def ask_until(chat: Page, question: str, done: Callable[[str, str], bool]) -> tuple[str, str]:
     """Ask again until `done(text, sources)` holds or RELOAD_WAIT_S passed (the action server
     reloads a new index version within seconds)."""
-    deadline = time.monotonic() + RELOAD_WAIT_S
-    while True:
-        text, sources = ask(chat, question)
-        if done(text, sources) or time.monotonic() > deadline:
-            return text, sources
-        time.sleep(2)
+    return poll(lambda: ask(chat, question), lambda answer: done(*answer),
+                timeout=RELOAD_WAIT_S, interval=2)
 
 
 def upload_and_preview(page: Page, title: str) -> None:

@@ -6,13 +6,13 @@ chat gets the staff answer (within ~20 s, no restart)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 from browser_fixtures import NAVIGATION_TIMEOUT_MS
 from sqlalchemy import select
+from waiting import poll
 
 from storage.models import Question
 
@@ -88,11 +88,9 @@ def test_answering_an_unanswered_group_makes_the_bot_answer_it(bot: Bot, chat_pa
     pushed.first.wait_for(timeout=LIVE_WITHIN_S * 1000)
     assert QUESTION in pushed.first.inner_text()
 
-    deadline = time.monotonic() + LIVE_WITHIN_S
-    replies = ask(chat_page, QUESTION)
-    while not any(STAFF_ANSWER in text for text in replies) and time.monotonic() < deadline:
-        time.sleep(1.0)
-        replies = ask(chat_page, QUESTION)
+    replies = poll(lambda: ask(chat_page, QUESTION),
+                   lambda texts: any(STAFF_ANSWER in text for text in texts),
+                   timeout=LIVE_WITHIN_S, interval=1.0)
     assert any(STAFF_ANSWER in text for text in replies), replies
     with bot.db() as session:
         answered = session.scalars(select(Question).where(Question.text == QUESTION).order_by(Question.id)).all()

@@ -6,12 +6,12 @@ question asked in the middle of a form."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
+from waiting import poll
 
 from storage.models import Question, Ticket, Turn
 
@@ -75,14 +75,12 @@ def test_a_question_is_answered_with_sources_then_asks_for_a_rating(
         questions = db.scalars(select(Question).where(Question.user_hash == parent.user_hash)).all()
         assert [(q.answered, q.rating) for q in questions] == [(True, "good")]
     # The worker records a turn just after its replies went out: wait for the second one.
-    deadline = time.monotonic() + 10
-    while True:
+    def read_turns() -> list[tuple[str, bool, Any]]:
         with bot.db() as db:
-            turns = [(t.text, t.answered, t.sources) for t in db.scalars(
+            return [(t.text, t.answered, t.sources) for t in db.scalars(
                 select(Turn).where(Turn.user_hash == parent.user_hash).order_by(Turn.id))]
-        if len(turns) >= 2 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+
+    turns = poll(read_turns, lambda rows: len(rows) >= 2, timeout=10, interval=0.1)
     assert [text for text, _, _ in turns] == [FEE_QUESTION, "/rate_answer_good"]
     assert turns[0][1] is True and turns[0][2]
 

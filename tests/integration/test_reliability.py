@@ -34,6 +34,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from waiting import wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "connectors"))
 from fakes import builders  # noqa: E402  (tests/connectors/fakes)
@@ -144,13 +145,11 @@ class Platforms:
         return {k.decode(): v.decode() for k, v in raw.items()}
 
     def wait_done(self, channel: str, mid: str, timeout: float = REPLY_TIMEOUT_S) -> dict[str, str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with_retry = _quietly(lambda: self.state(channel, mid))
-            if with_retry and with_retry.get("done"):
-                return with_retry
-            time.sleep(0.2)
-        raise AssertionError(f"{channel} message {mid} not answered within {timeout:g} s")
+        def answered() -> dict[str, str] | None:
+            state = _quietly(lambda: self.state(channel, mid))
+            return state if state and state.get("done") else None
+
+        return wait_until(answered, timeout=timeout, what=f"{channel} message {mid} answered")
 
 
 def _quietly(read: Any) -> Any:
@@ -206,11 +205,9 @@ def test_webhooks_answer_at_once_while_rasa_takes_30_seconds(platforms: Platform
                 platforms.post_zalo("rel-slow-z", "rel.slow.z1", "xin chào")]
         assert [status for status, _ in acks] == [200, 200]
         assert max(seconds for _, seconds in acks) < ACK_LIMIT_S, acks
-        deadline = time.monotonic() + 30
-        while len(proxy.received) == before and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: len(proxy.received) > before, timeout=30, what="the worker asks Rasa",
+                   interval=0.1)
         asked = time.monotonic()
-        assert len(proxy.received) > before, "the worker never asked Rasa"
         # Web chat on the same queue: the page gets `pending` after its short wait, not an error.
         chat = httpx.Client(base_url=platforms.stack.app_url, timeout=30)
         chat.get("/")
@@ -257,10 +254,8 @@ def test_a_killed_worker_is_replaced_and_the_message_answered_once(platforms: Pl
     try:
         before = len(proxy.received)
         assert platforms.post_messenger("rel-kill", "rel.kill.1", "xin chào")[0] == 200
-        deadline = time.monotonic() + 30
-        while len(proxy.received) == before and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(proxy.received) > before, "no worker asked Rasa"
+        wait_until(lambda: len(proxy.received) > before, timeout=30, what="a worker asks Rasa",
+                   interval=0.05)
         owner = platforms.redis.get("lease:inbound:0").decode()
         owner_pid = int(owner.split("-")[-2])
         victim = next(name for name, pid in stack.pids().items() if pid == owner_pid)
@@ -290,10 +285,8 @@ def test_redis_restart_is_reported_and_retries_are_answered_once(platforms: Plat
         assert status == 503 and seconds < 5  # not accepted: the platform will re-deliver
     finally:
         stack.launch(redis_service)
-    deadline = time.monotonic() + 30
-    while platforms.http.get("/health").json()["redis"]["ok"] is not True:
-        assert time.monotonic() < deadline, "the app did not see Redis come back"
-        time.sleep(0.5)
+    wait_until(lambda: platforms.http.get("/health").json()["redis"]["ok"] is True, timeout=30,
+               what="the app sees Redis back", interval=0.5)
     statuses = []
     for _ in range(3):  # the platform's re-deliveries of the refused webhook
         status, _ = platforms.post_messenger("rel-redis", "rel.redis.2", "cảm ơn")
