@@ -1,19 +1,35 @@
-"""`python -m actions`: the rasa-sdk action server, warmed up.
+"""`python -m actions`: the rasa-sdk action server in ONE process, warmed up.
 
-Same arguments as `python -m rasa_sdk`. The knowledge base (embedding model + index) loads in a
-background thread while the server starts, so the first parent's question does not wait ~10 s.
+Same arguments as `python -m rasa_sdk`.  `rasa_sdk.endpoint.run` serves through Sanic's worker
+manager: a primary process plus a worker process that re-creates the app and serves the
+requests.  A warm-up started before it would load the embedding model in the primary process,
+which never answers a question, and the worker would load its own copy at the first question:
+twice the memory (~850 MB more) and a first answer that still waits for the model.  Here the
+same app is served by `Sanic.serve_single`, and the knowledge base (embedding model + index)
+loads in a background thread of that process while the server starts.
+
+The server listens on `SANIC_HOST` (rasa-sdk's variable), by default 127.0.0.1: only Rasa,
+on the same machine, calls it.  gRPC mode (`--grpc`) is left to rasa-sdk as it is.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 import threading
 
-from rasa_sdk.__main__ import main
+from rasa_sdk import utils
+from rasa_sdk.__main__ import main_from_args
+from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
+from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser, create_ssl_config
+from rasa_sdk.executor import ActionExecutor
+from sanic import Sanic
 
 from actions.answer import warm_up
 
 logger = logging.getLogger(__name__)
+DEFAULT_HOST = "127.0.0.1"
 
 
 def _warm_up_in_background() -> None:
@@ -23,6 +39,39 @@ def _warm_up_in_background() -> None:
         logger.error("knowledge base warm-up failed: %s", type(error).__name__)
 
 
-if __name__ == "__main__":
+def create_app(args: argparse.Namespace) -> Sanic:
+    """The rasa-sdk app for the action package named in `args`, with logging set up like
+    `rasa_sdk.__main__.main_from_args` does."""
+    logging.getLogger("matplotlib").setLevel(logging.WARN)
+    utils.configure_colored_logging(args.loglevel)
+    utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file,
+                                 args.loglevel, args.logging_config_file)
+    utils.update_sanic_log_level()
+    executor = ActionExecutor()
+    executor.register_package(args.actions_module or args.actions)
+    return create_app_for_serve(executor, cors_origins=args.cors, auto_reload=False,
+                                endpoints=args.endpoints)
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Serve the action server in this process; warm up the knowledge base meanwhile."""
+    app = create_app(args)
+    ssl = create_ssl_config(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
+    host = os.environ.get("SANIC_HOST", DEFAULT_HOST)
+    app.prepare(host=host, port=args.port, ssl=ssl, single_process=True, motd=False)
+    logger.info("Action endpoint is up and running on %s://%s:%s",
+                "https" if ssl else "http", host, args.port)
     threading.Thread(target=_warm_up_in_background, name="kb-warm-up", daemon=True).start()
+    Sanic.serve_single(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = create_argument_parser().parse_args(argv)
+    if args.grpc:
+        main_from_args(args)
+    else:
+        serve(args)
+
+
+if __name__ == "__main__":
     main()

@@ -589,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
                              args.sustain_seconds) <= 0:
         parser.error("rates and durations must be positive and --users at least 2")
 
-    with services._stop_on_sigterm(), \
+    with services.stop_on_signals(), \
             tempfile.TemporaryDirectory(prefix="bench-connectors-") as tmp, \
             FakePlatforms() as platforms:
         data_dir, log_dir = Path(tmp) / "data", Path(tmp) / "logs"

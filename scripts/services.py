@@ -317,7 +317,7 @@ def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None
 
 
 @contextlib.contextmanager
-def _stop_on_signals() -> Iterator[None]:
+def stop_on_signals() -> Iterator[None]:
     """Turn SIGTERM and SIGINT into KeyboardInterrupt so `finally` blocks stop the services.
 
     SIGINT is set explicitly because a shell starts background jobs (`make run &`) with SIGINT
@@ -347,7 +347,7 @@ def run(args: argparse.Namespace) -> int:
     log_dir = Path(args.log_dir).resolve()
     print(f"Đang khởi động Redis, máy chủ hành động, Rasa và ứng dụng (logs: {log_dir}) …",
           flush=True)
-    with _stop_on_signals(), Stack(log_dir) as stack:
+    with stop_on_signals(), Stack(log_dir) as stack:
         try:
             stack.start_all(
                 redis_port=redis_parts.port or 6379, action_port=action_port,

@@ -92,7 +92,7 @@ def test_sigint_stops_the_run_loop_even_when_started_with_sigint_ignored() -> No
 
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as for `make run &` from a shell
     try:
-        with pytest.raises(KeyboardInterrupt), services._stop_on_signals():
+        with pytest.raises(KeyboardInterrupt), services.stop_on_signals():
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(1)  # the handler raises here at the latest
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # restored afterwards
