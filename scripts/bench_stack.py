@@ -188,8 +188,9 @@ def report(results: Results, turns: int) -> str:
         f"| **total** | **{mib(idle_total)}** | **{mib(warm_total)}** | **{mib(busy_total)}** |",
         "",
         f"Target ≤ 3 GB for the whole stack: {verdict} the target. The action server loads the "
-        f"embedding model at its first question (that first answer took "
-        f"{results.first_answer_ms:,.0f} ms; it is not in the latencies below).",
+        f"embedding model in the background while it starts; the first answer, which waits "
+        f"for that if it is not done yet, took {results.first_answer_ms:,.0f} ms and is not in "
+        f"the latencies below.",
         "",
         "| turns | count | p50 | p95 |",
         "|---|---:|---:|---:|",
