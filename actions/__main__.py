@@ -47,6 +47,8 @@ def create_app(args: argparse.Namespace) -> Sanic:
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file,
                                  args.loglevel, args.logging_config_file)
     utils.update_sanic_log_level()
+    if args.auto_reload:
+        logger.warning("--auto-reload is not supported in one process; restart to reload actions")
     executor = ActionExecutor()
     executor.register_package(args.actions_module or args.actions)
     return create_app_for_serve(executor, cors_origins=args.cors, auto_reload=False,
