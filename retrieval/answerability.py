@@ -67,6 +67,8 @@ _FOLDED = TermOptions(accented=False, folded=True, bigrams=True)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 Z_LIMIT = 3.0  # standardised features are clipped to ±Z_LIMIT (see Model.probability)
 _LEVELS = ("mam_non", "tieu_hoc", "co_so", "pho_thong", "dai_hoc", "mau_giao")
+# Grades each school level teaches (folded level term -> grades), for school-wide documents.
+_LEVEL_GRADES = {"tieu_hoc": range(1, 6), "co_so": range(6, 10), "pho_thong": range(10, 13)}
 # Words of conversation that never name a subject (folded); left out of `subject_miss`.
 _CHATTER = frozenset(
     "con chau be em anh chi minh toi ban nha oi vay nhe a cac nhung cua cho duoc phai thi la va "
@@ -173,6 +175,11 @@ def _entity_miss(query: list[str], document: frozenset[str] | set[str],
     audience = set(terms(tokenize(f"{record.school or ''} {record.grade or ''}"), _FOLDED))
     if record.grade:
         audience.update(f"lop_{grade}" for grade in grade_set(record.grade))
+    else:  # a school-wide notice speaks to every grade of its level: "lớp 3" at a primary school
+        named_by = audience | set(terms(tokenize(record.title), _FOLDED))
+        for level, grades in _LEVEL_GRADES.items():
+            if level in named_by:
+                audience.update(f"{word}_{grade}" for grade in grades for word in ("lop", "khoi"))
     return float(any(term not in document and term not in audience for term in named))
 
 

@@ -13,6 +13,7 @@ from retrieval.answerability import (
     FEATURES,
     MODEL_FILE,
     Model,
+    _entity_miss,
     entities,
     load_model,
     parse_model,
@@ -68,6 +69,27 @@ def test_entities_are_years_grades_and_school_levels() -> None:
     named = entities(query_terms(tokenize("tuyển sinh lớp 10 năm 2027 trường THPT")))
     assert {"~2027", "lop_10", "pho_thong"} <= set(named)
     assert entities(query_terms(tokenize("đồng phục mặc thế nào"))) == []
+
+
+def test_a_grade_is_covered_by_a_school_wide_notice_of_its_level() -> None:
+    from retrieval.index import DocumentRecord
+
+    primary = DocumentRecord(id="tb", title="Thông báo họp cha mẹ học sinh cuối học kỳ I",
+                             school="Trường Tiểu học Hòa An")
+    text = frozenset(["hop", "cha_me"])
+
+    def miss(question: str, record: DocumentRecord) -> float:
+        return _entity_miss(query_terms(tokenize(question)), text, record)
+
+    assert miss("con học lớp 3 trường tiểu học, bao giờ họp phụ huynh", primary) == 0.0
+    assert miss("con hoc lop 3 bao gio hop ph", primary) == 0.0
+    assert miss("lớp 7 bao giờ họp phụ huynh", primary) == 1.0  # lớp 7 is not primary school
+    secondary = DocumentRecord(id="tb2", title="Lịch kiểm tra cuối học kỳ I THCS Hòa An")
+    assert miss("lop 7 thi ngay nao", secondary) == 0.0  # the level named in the title
+    assert miss("lop 10 thi ngay nao", secondary) == 1.0
+    only_grade_1 = DocumentRecord(id="ts", title="Tuyển sinh lớp 1", school="Trường Tiểu học Hòa An",
+                                  grade="1")
+    assert miss("lớp 3 tuyển sinh thế nào", only_grade_1) == 1.0  # an explicit grade wins
 
 
 def _rows(path: Path) -> list[dict[str, object]]:
