@@ -8,20 +8,35 @@ likely accented reading of the question under a syllable-bigram model of the kno
 usually the intended one ("tiền ăn bán trú bao nhiêu").  That reading is what gets embedded.
 
 Only syllables without diacritics are restored; syllables the parent typed with diacritics are
-kept as typed.  The model is built from the indexed tokens when an index version is loaded.
+kept as typed.  The model is built from the indexed tokens when an index version is loaded,
+plus once each the everyday phrases of `restorer_phrases.txt`: official text says "cha mẹ học
+sinh" where parents say "phụ huynh", and a word the base never uses ("học bổng") must still be
+read as itself so that the bot can see it has no answer ("hoc bong" is not "học bóng").
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
+from retrieval import normalize
 from retrieval.normalize import fold
 
 MAX_TOKENS = 2_000_000  # enough statistics; bounds memory and build time on large bases
 MAX_CANDIDATES = 6
 _SMOOTHING = 0.1
+PHRASES_FILE = Path(__file__).with_name("restorer_phrases.txt")
+
+
+@functools.lru_cache(maxsize=1)
+def everyday_phrases() -> tuple[tuple[str, ...], ...]:
+    """Token lists of the phrases in `restorer_phrases.txt` (comments and blank lines skipped)."""
+    lines = PHRASES_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(tuple(normalize.tokens(line)) for line in lines
+                 if line.strip() and not line.lstrip().startswith("#"))
 
 
 class DiacriticRestorer:
@@ -34,10 +49,15 @@ class DiacriticRestorer:
         self._total = 0
 
     @classmethod
-    def from_token_lists(cls, token_lists: Iterable[Sequence[str]],
-                         max_tokens: int = MAX_TOKENS) -> DiacriticRestorer:
-        """Count syllables and syllable pairs of (at most `max_tokens` of) the indexed text."""
+    def from_token_lists(cls, token_lists: Iterable[Sequence[str]], max_tokens: int = MAX_TOKENS,
+                         prior: Iterable[Sequence[str]] = ()) -> DiacriticRestorer:
+        """Count syllables and syllable pairs of `prior` and (at most `max_tokens` of) the
+        indexed text."""
         restorer = cls()
+        for tokens in prior:
+            restorer._unigrams.update(tokens)
+            restorer._bigrams.update(zip(tokens, tokens[1:], strict=False))
+            restorer._total += len(tokens)
         for tokens in token_lists:
             restorer._unigrams.update(tokens)
             restorer._bigrams.update(zip(tokens, tokens[1:], strict=False))

@@ -39,7 +39,7 @@ from sqlalchemy import select
 
 from retrieval.bm25 import BM25Index, terms, tokenize
 from retrieval.dense import DenseIndex
-from retrieval.diacritics import DiacriticRestorer
+from retrieval.diacritics import DiacriticRestorer, everyday_phrases
 from retrieval.errors import IndexFileError
 from retrieval.settings import RetrievalSettings, get_retrieval_settings
 
@@ -126,7 +126,7 @@ class IndexSnapshot:
         """The diacritic restorer built from this version's tokens (built on first use)."""
         if self._restorer is None:
             self._restorer = DiacriticRestorer.from_token_lists(
-                record.tokens for record in self.chunks.values())
+                (record.tokens for record in self.chunks.values()), prior=everyday_phrases())
         return self._restorer
 
 
