@@ -22,7 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
-from retrieval import answerability, fusion, normalize
+from retrieval import answerability, fusion, normalize, synonyms
 from retrieval.bm25 import tokenize, top_k
 from retrieval.diacritics import DiacriticRestorer
 from retrieval.index import ChunkRecord, DocumentRecord, IndexSnapshot
@@ -238,6 +238,21 @@ class Searcher:
             result.confidence = self.model.confidence(result.features)
         return result
 
+    def _lexical_shares(self, tokens: list[str]) -> np.ndarray:
+        """Each chunk's BM25 share of the question (aligned with `bm25.ids()`), the better one
+        of the question as typed and its synonym variants ("phụ huynh" ~ "cha mẹ học sinh")."""
+        bm25 = self.snapshot.bm25
+        best: np.ndarray | None = None
+        for variant in [tokens, *synonyms.variants(tokens)]:
+            query = bm25.query_terms(variant)
+            ceiling = bm25.max_score(query)
+            shares = bm25.scores(query)
+            if ceiling > 0:
+                shares = shares / ceiling
+            best = shares if best is None else np.maximum(best, shares)
+        assert best is not None
+        return best
+
     def _candidates(
         self, question: str, tokens: list[str]
     ) -> tuple[dict[int, float], dict[int, float], list[tuple[int, float]],
@@ -247,11 +262,7 @@ class Searcher:
         text = dense_query_text(question, snapshot.restorer())
         vector = self.encoder.encode_queries([text])[0]
         dense_ids, dense_scores = snapshot.dense.search(vector, k)
-        query = snapshot.bm25.query_terms(tokens)
-        ceiling = snapshot.bm25.max_score(query)
-        all_scores = snapshot.bm25.scores(query)
-        if ceiling > 0:
-            all_scores = all_scores / ceiling
+        all_scores = self._lexical_shares(tokens)
         lexical_ids, lexical_scores = top_k(snapshot.bm25.ids(), all_scores, k)
         dense_ranking = [(int(i), float(s)) for i, s in zip(dense_ids, dense_scores, strict=True)]
         lexical_ranking = [(int(i), float(s))
