@@ -2,6 +2,9 @@
 
     .venv/bin/python scripts/fit_answerability.py            # fit, cross-validate, write the JSON
     .venv/bin/python scripts/fit_answerability.py --dry-run  # cross-validate only
+    # a commune's own reviewed questions (`bot review export-labels`) on its own knowledge base:
+    .venv/bin/python scripts/fit_answerability.py --kb current --questions labels.jsonl \
+        --output var/data/answerability.json   # then RETRIEVAL_ANSWERABILITY_MODEL=that file
 
 Training questions: `tests/retrieval/train_questions.jsonl`, written separately from the
 development set (`dev_questions.jsonl`, used only to report results by
@@ -36,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 TRAIN_QUESTIONS = ROOT / "tests" / "retrieval" / "train_questions.jsonl"
 OUTPUT = ROOT / "retrieval" / "answerability.json"
 SEED = 20261128
+MIN_ANSWERABLE, MIN_UNANSWERABLE = 30, 15  # below this a fit says more about chance than the bot
 C_GRID = (0.1, 0.5, 2.0)  # inverse L2 strength; the one with the best CV AUC is kept
 
 
@@ -94,13 +98,15 @@ def cross_validate(x: np.ndarray, y: np.ndarray, c: float, budget: float) -> dic
             "threshold": round(threshold, 3)}
 
 
-def collect(questions: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, list[Any]]:
-    """Feature matrix, labels and search results for `questions` on the dev knowledge base."""
+def collect(questions: list[dict[str, Any]], today: dt.date | None = None
+            ) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """Feature matrix, labels and search results for `questions` on the loaded knowledge base,
+    asked on `today` (default: the dev set's date)."""
     from eval_retrieval import DEMO_TODAY, run_mode
 
     from retrieval.answerability import FEATURES
 
-    results, _ = run_mode("mix", questions, DEMO_TODAY)
+    results, _ = run_mode("mix", questions, today or DEMO_TODAY)
     x = np.array([[r.features.get(name, 0.0) for name in FEATURES] for r in results])
     y = np.array([int(q["expected_doc"] is not None) for q in questions])
     return x, y, results
@@ -123,6 +129,9 @@ def main() -> None:
     parser.add_argument("--output", default=str(OUTPUT))
     parser.add_argument("--budget", type=float, default=0.05,
                         help="share of answerable questions the bot may decline (training, CV)")
+    parser.add_argument("--kb", choices=("dev", "current"), default="dev",
+                        help="dev: data/kb + ../shared/kb-sources asked on the dev date (default); "
+                             "current: the knowledge base at BOT_DATA_DIR, asked today")
     parser.add_argument("--dry-run", action="store_true", help="do not write the model")
     parser.add_argument("--show", action="store_true",
                         help="list training questions the final model gets wrong")
@@ -133,9 +142,17 @@ def main() -> None:
 
     from retrieval.answerability import FEATURES
 
-    prepare(ROOT / "var" / "eval" / "dev", [ROOT / "data" / "kb", SHARED / "kb-sources"])
     questions = read(Path(args.questions))
-    x, y, _ = collect(questions)
+    answerable = sum(q.get("expected_doc") is not None for q in questions)
+    if answerable < MIN_ANSWERABLE or len(questions) - answerable < MIN_UNANSWERABLE:
+        sys.exit(f"Chưa đủ câu hỏi để huấn luyện: cần ít nhất {MIN_ANSWERABLE} câu có tài liệu trả "
+                 f"lời và {MIN_UNANSWERABLE} câu không có; tệp có {answerable} và "
+                 f"{len(questions) - answerable}.")
+    if args.kb == "dev":
+        prepare(ROOT / "var" / "eval" / "dev", [ROOT / "data" / "kb", SHARED / "kb-sources"])
+        x, y, _ = collect(questions)
+    else:
+        x, y, _ = collect(questions, dt.date.today())
     print(f"training questions: {len(y)} ({int(y.sum())} answerable, {int((1 - y).sum())} not)")
     scores_by_c = {c: cross_validate(x, y, c, args.budget) for c in C_GRID}
     for c, values in scores_by_c.items():
@@ -153,7 +170,8 @@ def main() -> None:
         "scale": {n: round(float(s), 4) for n, s in zip(FEATURES, scaler.scale_, strict=True)},
         "threshold": scores["threshold"],
         "fitted": {"date": dt.date.today().isoformat(), "questions": Path(args.questions).name,
-                   "n": len(y), "answerable": int(y.sum()), "c": c, "budget": args.budget,
+                   "kb": args.kb, "n": len(y), "answerable": int(y.sum()), "c": c,
+                   "budget": args.budget,
                    "cv_5x5": {k: round(v, 3) for k, v in scores.items()}},
     }
     print(json.dumps(result, ensure_ascii=False, indent=1))
