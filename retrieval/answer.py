@@ -2,8 +2,14 @@
 
 The bot never writes policy in its own words.  An answer is text copied from the best chunk:
 the sentences (or list lines) that share the most question weight (BM25 idf of folded syllables
-and syllable pairs), kept in their original order, at most `max_answer_chars`; an FAQ entry
-answers with its own answer text.  A citation line follows:
+and syllable pairs, synonyms included), kept in their original order, at most
+`max_answer_chars`; an FAQ entry answers with its own answer text.  A question that asks when,
+how much or where ("bao giờ", "bao nhiêu", "ở đâu") is asking for the sentence that holds a
+date, an amount or a place, which rarely repeats the question's words ("Thời gian: 7 giờ 30,
+ngày 23/01/2027"): such sentences count as sharing half of the best sentence's weight, and
+among the best document's chunks that scored within `CHUNK_MARGIN` of its best one, the answer
+is taken from the chunk with the most such sentences (the price list of a bus notice rather
+than its introduction, which repeats the title's words).  A citation line follows:
 "Nguồn: <title>, số <number>, ngày <dd/mm/yyyy>, <section>" and the link when there is one.
 Below the confidence threshold the bot says honestly that it has no official information
 and offers to pass the question on to staff.
@@ -14,7 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from retrieval import synonyms
 from retrieval.bm25 import BM25Index, TermOptions, terms, tokenize
+from retrieval.normalize import fold
 from retrieval.searcher import Hit, SearchResult
 from retrieval.settings import RetrievalSettings
 from retrieval.types import Answer, Source
@@ -27,16 +35,42 @@ NO_ANSWER_TEXT = (
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“(\-–•*+\d\w])")
 _LIST_ITEM = re.compile(r"^([-–•*+]|[a-zđ]\)|\d+[.)])\s")
 _MATCH_TERMS = TermOptions(accented=False, folded=True, bigrams=True)
+CHUNK_MARGIN = 0.1  # share of the best fused score a chunk of the same document may trail by
+# What a question asks for (folded phrases of its words) and how a sentence that gives it looks.
+_ASKS = {
+    "when": (("bao gio", "khi nao", "luc nao", "ngay nao", "hom nao", "may gio", "thu may",
+              "thoi gian", "han chot", "den ngay", "lich thi", "lich kiem tra", "lich hoc",
+              "lich nghi", "lich hop"),
+             re.compile(r"\d{1,2}/\d{1,2}|\b\d{1,2} ?(?:giờ|h)\b|\bngày \d|\btháng \d|"
+                        r"\bthứ (?:hai|ba|tư|năm|sáu|bảy|\d)|chủ nhật|hằng ngày|hàng tuần",
+                        re.IGNORECASE)),
+    "amount": (("bao nhieu", "may tien", "gia bao", "muc thu", "muc phi", "het bao"),
+               re.compile(r"\d[\d.,]* ?(?:đồng|nghìn|ngàn|triệu|%|k\b)|\bmiễn\b|không thu",
+                          re.IGNORECASE)),
+    "where": (("o dau", "cho nao", "noi nao", "dia diem", "tai dau"),
+              re.compile(r"\btại\b|\bđịa điểm\b|\bphòng\b|\bthôn\b|\bđiểm\b|\bsố nhà\b",
+                         re.IGNORECASE)),
+}
 # A unit is kept when it carries at least this share of the best unit's question weight.
 _KEEP_SHARE = 0.5
 
 
 def split_units(text: str) -> list[str]:
     """Lines, then sentences within lines; empty pieces dropped."""
-    units = []
-    for line in text.splitlines():
-        units.extend(part.strip() for part in _SENTENCE_END.split(line.strip()) if part.strip())
-    return units
+    return [unit for _, unit in _units_by_line(text)]
+
+
+def _units_by_line(text: str) -> list[tuple[int, str]]:
+    """(line number, unit) for each unit of `split_units`."""
+    return [(number, part.strip()) for number, line in enumerate(text.splitlines())
+            for part in _SENTENCE_END.split(line.strip()) if part.strip()]
+
+
+def asked_kinds(question_tokens: list[str]) -> list[str]:
+    """What the question asks for: "when", "amount", "where" (possibly several, or none)."""
+    folded = " " + " ".join(fold(token) for token in question_tokens) + " "
+    return [kind for kind, (phrases, _) in _ASKS.items()
+            if any(f" {phrase} " in folded for phrase in phrases)]
 
 
 def _weight(unit: str, query: set[str], bm25: BM25Index) -> float:
@@ -54,11 +88,21 @@ def _shorten(text: str, limit: int) -> str:
 
 def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit: int) -> str:
     """The most relevant sentences of `chunk_text` for the question, in their original order."""
-    units = split_units(chunk_text)
+    numbered = _units_by_line(chunk_text)
+    units = [unit for _, unit in numbered]
     if not units:
         return ""
-    query = set(terms(question_tokens, _MATCH_TERMS))
+    # The question's words and their synonyms' ("thứ 7" -> "thứ bảy"), as BM25 matched them.
+    query = {term for variant in [question_tokens, *synonyms.variants(question_tokens)]
+             for term in terms(variant, _MATCH_TERMS)}
     weights = [_weight(unit, query, bm25) for unit in units]
+    threshold = max(weights) * _KEEP_SHARE
+    kinds = asked_kinds(question_tokens)
+    if kinds:  # a date/amount/place sentence is kept even without the question's words
+        bonus = threshold or 1.0
+        weights = [weight + bonus if any(_ASKS[kind][1].search(unit) for kind in kinds)
+                   else weight for weight, unit in zip(weights, units, strict=True)]
+        threshold = threshold or bonus
     best = max(range(len(units)), key=lambda i: (weights[i], -i))
     chosen = {best}
     # A unit ending with ":" introduces what follows: keep the next unit and the list items.
@@ -69,7 +113,6 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
         ):
             chosen.add(follower)
             follower += 1
-    threshold = weights[best] * _KEEP_SHARE
     for index in sorted(range(len(units)), key=lambda i: (-weights[i], i)):
         if index not in chosen and weights[index] > 0 and weights[index] >= threshold:
             chosen.add(index)
@@ -81,9 +124,33 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
             continue
         selected.append(units[index])
         length += extra
-    ordered = sorted(selected, key=units.index)
-    joiner = "\n" if any(_LIST_ITEM.match(unit) for unit in ordered) else " "
-    return _shorten(joiner.join(ordered), limit)
+    order = sorted(units.index(unit) for unit in selected)
+    # List lines stay lines; sentences of one line ("220.000 đồng/tháng; một chiều: …") stay together.
+    by_lines = any(_LIST_ITEM.match(units[i]) for i in order)
+    text = units[order[0]]
+    for previous, index in zip(order, order[1:], strict=False):
+        same_line = numbered[previous][0] == numbered[index][0]
+        text += "\n" if by_lines and not same_line else " "
+        text += units[index]
+    return _shorten(text, limit)
+
+
+def answering_hit(result: SearchResult) -> Hit:
+    """The chunk to answer from: the best one, unless the question asks when/how much/where
+    and another chunk of the same document, nearly as good, gives more of that."""
+    best = result.hits[0]
+    kinds = asked_kinds(result.query_tokens)
+    if not kinds or best.document.kind == "faq":
+        return best
+    floor = best.score * (1.0 - CHUNK_MARGIN)
+    candidates = [hit for hit in result.hits
+                  if hit.document.id == best.document.id and hit.score >= floor]
+
+    def giving(hit: Hit) -> int:
+        return sum(any(_ASKS[kind][1].search(unit) for kind in kinds)
+                   for unit in split_units(hit.chunk.text))
+
+    return max(candidates, key=lambda hit: (giving(hit), hit.score))
 
 
 def _date_text(iso: str | None) -> str | None:
@@ -121,7 +188,7 @@ def compose(result: SearchResult, bm25: BM25Index | None, settings: RetrievalSet
     """The reply to a question: extractive answer with citation, or the honest no-answer."""
     if not result.hits or bm25 is None or result.confidence < settings.confidence_threshold:
         return Answer(answered=False, answer=NO_ANSWER_TEXT, confidence=result.confidence)
-    best = result.hits[0]
+    best = answering_hit(result)
     if best.document.kind == "faq":
         body = _shorten(best.chunk.text.strip(), settings.max_answer_chars)
         if any(line.startswith("Nguồn:") for line in body.splitlines()):

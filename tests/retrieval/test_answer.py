@@ -7,7 +7,15 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from retrieval.answer import NO_ANSWER_TEXT, citation, compose, extract, split_units
+from retrieval.answer import (
+    NO_ANSWER_TEXT,
+    answering_hit,
+    asked_kinds,
+    citation,
+    compose,
+    extract,
+    split_units,
+)
 from retrieval.bm25 import BM25Index, tokenize
 from retrieval.index import ChunkRecord, DocumentRecord
 from retrieval.searcher import Hit, SearchResult
@@ -130,3 +138,50 @@ def test_compose_faq_with_its_own_source_line_cites_once(bm25: BM25Index) -> Non
     assert answer.answer.count("Nguồn:") == 1
     assert answer.answer.endswith("12/TB-THHA về đồng phục.")
     assert answer.sources and answer.sources[0].doc_id == "qd-12"
+
+
+MEETING = (
+    "Nhà trường kính mời cha mẹ học sinh dự họp cuối học kỳ I.\n"
+    "1. Thời gian: 7 giờ 30, sáng thứ Bảy ngày 23/01/2027.\n"
+    "2. Địa điểm: tại phòng học của lớp, thôn An Đông.\n"
+    "3. Nội dung: giáo viên chủ nhiệm thông báo kết quả học tập."
+)
+
+
+def test_what_a_question_asks_for_with_or_without_diacritics() -> None:
+    assert asked_kinds(tokenize("Bao giờ họp phụ huynh?")) == ["when"]
+    assert asked_kinds(tokenize("hop phu huynh o dau")) == ["where"]
+    assert asked_kinds(tokenize("xe đưa đón bao nhiêu tiền, đăng ký ở đâu")) == ["amount", "where"]
+    assert asked_kinds(tokenize("lich thi hk1")) == ["when"]
+    assert asked_kinds(tokenize("đồng phục mặc thế nào")) == []
+
+
+def test_extract_gives_the_date_or_place_line_the_question_asks_for(bm25: BM25Index) -> None:
+    when = extract(tokenize("bao giờ họp phụ huynh"), MEETING, bm25, 600)
+    assert "7 giờ 30, sáng thứ Bảy ngày 23/01/2027" in when and "thôn An Đông" not in when
+    where = extract(tokenize("hop phu huynh o dau"), MEETING, bm25, 600)
+    assert "thôn An Đông" in where and "23/01/2027" not in where
+
+
+def test_extract_matches_synonyms_and_keeps_sentences_of_a_line_together(bm25: BM25Index) -> None:
+    timetable = ("Học 5 ngày/tuần từ thứ Hai đến thứ Sáu; thứ Bảy và Chủ nhật học sinh nghỉ.\n"
+                 "- Tiết 1: 7 giờ 15 - 7 giờ 50.\n- Ra chơi: 8 giờ 30.")
+    answer = extract(tokenize("thu 7 co hoc ko"), timetable, bm25, 600)
+    assert answer.startswith("thứ Bảy và Chủ nhật học sinh nghỉ.")  # "thứ 7" is "thứ Bảy"
+    prices = "- Hai chiều: 220.000 đồng/tháng; một chiều: 130.000 đồng/tháng.\n- Xe 45 chỗ."
+    assert extract(tokenize("xe bao nhiêu tiền một tháng"), prices, bm25, 600).splitlines()[0] == (
+        "- Hai chiều: 220.000 đồng/tháng; một chiều: 130.000 đồng/tháng.")
+
+
+def test_the_answer_comes_from_the_chunk_that_gives_what_is_asked(bm25: BM25Index) -> None:
+    intro = hit("Thông báo tuyến xe đưa đón học sinh năm học mới.", 0.72, chunk_id=1)
+    price = hit("3. Giá vé\n- Hai chiều: 220.000 đồng/tháng.", 0.70, chunk_id=2, section="3. Giá vé")
+    far = hit("Giá vé tháng 9: 200.000 đồng.", 0.50, chunk_id=3)
+    other = hit("Học phí: 100.000 đồng.", 0.71, doc_id="other", chunk_id=4)
+    asked = SearchResult([intro, price, other, far], 0.9, tokenize("xe đưa đón bao nhiêu tiền"))
+    assert answering_hit(asked) is price
+    answer = compose(asked, bm25, settings())
+    assert "220.000 đồng/tháng" in answer.answer and ", 3. Giá vé" in answer.answer
+    assert answering_hit(SearchResult([intro, far], 0.9, tokenize("xe bao nhiêu tiền"))) is intro
+    plain = SearchResult([intro, price], 0.9, tokenize("xe đưa đón học sinh"))
+    assert answering_hit(plain) is intro  # nothing asked for: the best chunk
