@@ -85,6 +85,18 @@ def test_a_question_is_answered_with_sources_then_asks_for_a_rating(
     assert turns[0][1] is True and turns[0][2]
 
 
+@pytest.mark.parametrize(("question", "fact"), [
+    ("xe đưa đón THCS bao nhiêu tiền một tháng", "220.000 đồng/tháng"),  # the price list chunk
+    ("bao gio hop phu huynh", "23/01/2027"),  # "phụ huynh" ~ "cha mẹ học sinh", the date line
+    ("con em hoc lop 2, thu 7 co hoc ko", "thứ Bảy và Chủ nhật học sinh nghỉ"),  # thứ 7 ~ thứ Bảy
+])
+def test_the_answer_gives_the_fact_asked_for(browser: OpenBrowser, question: str, fact: str) -> None:
+    replies = browser().say(question)
+    answers = [m for m in replies if m["meta"].get("answered") is True]
+    assert len(answers) == 1, replies
+    assert fact in answers[0]["text"], answers[0]["text"]
+
+
 def test_an_unknown_question_gets_an_honest_no_answer_and_an_offer_of_staff(
     browser: OpenBrowser,
 ) -> None:
