@@ -36,6 +36,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“(\-–•*+\d\w])")
 _LIST_ITEM = re.compile(r"^([-–•*+]|[a-zđ]\)|\d+[.)])\s")
 _MATCH_TERMS = TermOptions(accented=False, folded=True, bigrams=True)
 CHUNK_MARGIN = 0.1  # share of the best fused score a chunk of the same document may trail by
+DOCUMENT_MARGIN = 0.02  # ... and a chunk of another document (all but a tie)
 # What a question asks for (folded phrases of its words) and how a sentence that gives it looks.
 _ASKS = {
     "when": (("bao gio", "khi nao", "luc nao", "ngay nao", "hom nao", "may gio", "thu may",
@@ -137,20 +138,27 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
 
 def answering_hit(result: SearchResult) -> Hit:
     """The chunk to answer from: the best one, unless the question asks when/how much/where
-    and another chunk of the same document, nearly as good, gives more of that."""
+    and another chunk of the same document, nearly as good, gives more of that; or, when the
+    best document gives none of it, a chunk of another document all but tied with the best
+    (within `DOCUMENT_MARGIN`) that does ("tiền ăn bán trú một ngày bao nhiêu": the FAQ on
+    registering says amounts come in each semester's notice, the notice has them)."""
     best = result.hits[0]
     kinds = asked_kinds(result.query_tokens)
-    if not kinds or best.document.kind == "faq":
+    if not kinds:
         return best
-    floor = best.score * (1.0 - CHUNK_MARGIN)
-    candidates = [hit for hit in result.hits
-                  if hit.document.id == best.document.id and hit.score >= floor]
 
     def giving(hit: Hit) -> int:
         return sum(any(_ASKS[kind][1].search(unit) for kind in kinds)
                    for unit in split_units(hit.chunk.text))
 
-    return max(candidates, key=lambda hit: (giving(hit), hit.score))
+    same = [hit for hit in result.hits if hit.document.id == best.document.id
+            and hit.score >= best.score * (1.0 - CHUNK_MARGIN)]
+    chosen = max(same, key=lambda hit: (giving(hit), hit.score))
+    if giving(chosen):
+        return chosen
+    others = [hit for hit in result.hits if hit.document.id != best.document.id
+              and hit.score >= best.score * (1.0 - DOCUMENT_MARGIN) and giving(hit)]
+    return max(others, key=lambda hit: (giving(hit), hit.score)) if others else best
 
 
 def _date_text(iso: str | None) -> str | None:
@@ -174,13 +182,17 @@ def citation(hit: Hit) -> str:
     return line
 
 
-def sources(result: SearchResult, top_k: int) -> list[Source]:
-    """The best chunk of each of the `top_k` best documents, best first."""
+def sources(result: SearchResult, top_k: int, first: Hit | None = None) -> list[Source]:
+    """The best chunk of each of the `top_k` best documents, best first; `first` (the chunk
+    the answer quotes) leads, its document's other chunks left out."""
+    hits = result.best_per_document()
+    if first is not None:
+        hits = [first, *(hit for hit in hits if hit.document.id != first.document.id)]
     return [
         Source(doc_id=hit.document.id, title=hit.document.title, number=hit.document.number,
                section=hit.chunk.section, score=round(hit.score, 4), issued=hit.document.issued,
                url=hit.document.source_url)
-        for hit in result.best_per_document()[:top_k]
+        for hit in hits[:top_k]
     ]
 
 
@@ -194,10 +206,10 @@ def compose(result: SearchResult, bm25: BM25Index | None, settings: RetrievalSet
         if any(line.startswith("Nguồn:") for line in body.splitlines()):
             # The FAQ names its own official source: that line is the citation.
             return Answer(answered=True, answer=body, confidence=result.confidence,
-                          sources=sources(result, settings.top_k))
+                          sources=sources(result, settings.top_k, best))
     else:
         body = extract(result.query_tokens, best.chunk.text, bm25, settings.max_answer_chars)
     if not body:
         return Answer(answered=False, answer=NO_ANSWER_TEXT, confidence=result.confidence)
     return Answer(answered=True, answer=f"{body}\n\n{citation(best)}",
-                  confidence=result.confidence, sources=sources(result, settings.top_k))
+                  confidence=result.confidence, sources=sources(result, settings.top_k, best))

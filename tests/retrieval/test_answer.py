@@ -185,3 +185,20 @@ def test_the_answer_comes_from_the_chunk_that_gives_what_is_asked(bm25: BM25Inde
     assert answering_hit(SearchResult([intro, far], 0.9, tokenize("xe bao nhiêu tiền"))) is intro
     plain = SearchResult([intro, price], 0.9, tokenize("xe đưa đón học sinh"))
     assert answering_hit(plain) is intro  # nothing asked for: the best chunk
+
+
+def test_a_tied_document_that_gives_the_amount_answers_and_leads_the_sources(bm25: BM25Index) -> None:
+    faq = hit("Cha mẹ đăng ký bán trú với giáo viên chủ nhiệm; mức tiền ăn theo thông báo riêng.",
+              0.617, kind="faq", doc_id="faq-ban-tru", section=None, chunk_id=1)
+    notice = hit("- Tiền ăn: 30.000 đồng/ngày.", 0.614, doc_id="tb-ban-tru", chunk_id=2,
+                 section="2. Các khoản thu")
+    behind = hit("- Tiền ăn: 28.000 đồng/ngày.", 0.55, doc_id="tb-cu", chunk_id=3)
+    asked = SearchResult([faq, notice, behind], 0.9, tokenize("tiền ăn bán trú một ngày bao nhiêu"))
+    assert answering_hit(asked) is notice
+    answer = compose(asked, bm25, settings())
+    assert answer.answer.startswith("- Tiền ăn: 30.000 đồng/ngày.")
+    assert [source.doc_id for source in answer.sources] == ["tb-ban-tru", "faq-ban-tru", "tb-cu"]
+    how = SearchResult([faq, notice], 0.9, tokenize("đăng ký bán trú thế nào"))
+    assert answering_hit(how) is faq  # nothing asked for: the FAQ stays first
+    far = SearchResult([faq, behind], 0.9, tokenize("tiền ăn bán trú một ngày bao nhiêu"))
+    assert answering_hit(far) is faq  # 0.55 is no tie with 0.617
