@@ -19,7 +19,9 @@ cover, not only at how similar it is:
   document never uses ("tiếng Anh" asked of the kindergarten's notice) is enough to doubt it;
 - unknown: share of the question's weight in terms no chunk at all contains;
 - entity_miss: the question names a year, a grade ("lớp 10") or a school level that neither
-  its document's text nor its title and audience (school, grades) mention;
+  its document's text nor its title and audience (school, grades) mention, or a school
+  ("THPT Hòa An") its document neither belongs to nor mentions while it belongs to another
+  school or no document belongs to the one asked about (`retrieval.schools`);
 - shadowed: a document out of force (expired or not yet valid) matched about as well as the
   best document in force (1 when at least as well, 0 when 0.1 or more behind in fused score),
   so the question may well be about the period that document covers.  Not when the best is an
@@ -52,7 +54,8 @@ import numpy as np
 
 from retrieval.bm25 import TermOptions, content_segments, terms, tokenize
 from retrieval.fusion import logistic
-from retrieval.normalize import has_diacritics
+from retrieval.normalize import fold, has_diacritics
+from retrieval.schools import asked_schools
 
 if TYPE_CHECKING:
     from retrieval.index import DocumentRecord, IndexSnapshot
@@ -148,7 +151,8 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence
         "phrase_miss": 1.0 - _share(pairs, document, idf) if pairs else 0.0,
         "subject_miss": _subject_miss(query, document, idf),
         "unknown": 1.0 - _share(query, {t for t in query if frequency.get(t)}, idf),
-        "entity_miss": _entity_miss(query, document, best.document),
+        "entity_miss": max(_entity_miss(query, document, best.document),
+                           _school_miss(result.query_tokens, best.document.id, snapshot)),
         "shadowed": min(1.0, max(0.0, 1.0 + (evidence.shadow_score - best.score) / 0.1))
         if evidence.shadow_score > 0 and best.document.kind != "faq" else 0.0,
         "typed_plain": float(not has_diacritics(evidence.question)),
@@ -181,6 +185,21 @@ def _entity_miss(query: list[str], document: frozenset[str] | set[str],
             if level in named_by:
                 audience.update(f"{word}_{grade}" for grade in grades for word in ("lop", "khoi"))
     return float(any(term not in document and term not in audience for term in named))
+
+
+def _school_miss(tokens: list[str], doc_id: str, snapshot: IndexSnapshot) -> float:
+    """1 when the question names a school ("thpt hoa an") its document neither belongs to nor
+    mentions, and the document belongs to another school, or no document belongs to the one
+    asked about (the knowledge base has nothing from "THPT Hòa An": a notice of another high
+    school, however alike, does not answer for it)."""
+    asked = asked_schools([fold(token) for token in tokens], snapshot.school_names())
+    if not asked:
+        return 0.0
+    own = snapshot.document_schools(doc_id)
+    if asked & (own | snapshot.school_mentions(doc_id)):
+        return 0.0
+    unknown = asked - snapshot.owned_schools()
+    return float(bool(own or unknown))
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from retrieval.bm25 import BM25Index, terms, tokenize
 from retrieval.dense import DenseIndex
 from retrieval.diacritics import DiacriticRestorer, everyday_phrases
 from retrieval.errors import IndexFileError
+from retrieval.schools import LETTERHEAD_CHARS, School, schools_in_name, schools_in_text
 from retrieval.settings import RetrievalSettings, get_retrieval_settings
 
 logger = logging.getLogger(__name__)
@@ -108,19 +109,67 @@ class IndexSnapshot:
                                                        compare=False)
     _chunks_by_document: dict[str, list[ChunkRecord]] = field(default_factory=dict,
                                                               repr=False, compare=False)
+    _schools: dict[str, frozenset[School]] | None = field(default=None, repr=False,
+                                                          compare=False)
+    _school_mentions: dict[str, frozenset[School]] = field(default_factory=dict, repr=False,
+                                                           compare=False)
 
     def document_terms(self, doc_id: str) -> frozenset[str]:
         """Every BM25 term of one document's chunks (computed once per document)."""
         cached = self._document_terms.get(doc_id)
         if cached is None:
-            if not self._chunks_by_document:
-                for record in self.chunks.values():
-                    self._chunks_by_document.setdefault(record.doc_id, []).append(record)
-            cached = frozenset(
-                term for record in self._chunks_by_document.get(doc_id, [])
-                for term in terms(record.tokens, self.bm25.options))
+            cached = frozenset(term for record in self._document_chunks(doc_id)
+                               for term in terms(record.tokens, self.bm25.options))
             self._document_terms[doc_id] = cached
         return cached
+
+    def _document_chunks(self, doc_id: str) -> list[ChunkRecord]:
+        if not self._chunks_by_document:
+            for record in self.chunks.values():
+                self._chunks_by_document.setdefault(record.doc_id, []).append(record)
+        return self._chunks_by_document.get(doc_id, [])
+
+    def document_schools(self, doc_id: str) -> frozenset[School]:
+        """The schools a document belongs to: named by its `school`, its issuer, its title or
+        the letterhead (in capitals) opening its text (see retrieval.schools); mentions further on do not
+        count (the fee FAQ names the primary school as an example yet answers for all)."""
+        return self._school_index().get(doc_id, frozenset())
+
+    def school_mentions(self, doc_id: str) -> frozenset[School]:
+        """Every school a document's text names anywhere (computed once per document)."""
+        cached = self._school_mentions.get(doc_id)
+        if cached is None:
+            cached = frozenset().union(*(schools_in_text(record.text)
+                                         for record in self._document_chunks(doc_id)))
+            self._school_mentions[doc_id] = cached
+        return cached
+
+    def owned_schools(self) -> set[School]:
+        """Every school some document belongs to."""
+        return set().union(*self._school_index().values())
+
+    def school_names(self) -> set[str]:
+        """Folded proper names of the schools documents belong to ("hoa an", "hoa sen")."""
+        return {name for _, name in self.owned_schools()}
+
+    def _school_index(self) -> dict[str, frozenset[School]]:
+        if self._schools is None:
+            opening: dict[str, ChunkRecord] = {}
+            for record in self.chunks.values():
+                first = opening.get(record.doc_id)
+                if first is None or record.id < first.id:
+                    opening[record.doc_id] = record
+            schools: dict[str, frozenset[School]] = {}
+            for document in self.documents.values():
+                first = opening.get(document.id)
+                found = schools_in_text(document.title)
+                found |= (schools_in_text(first.text[:LETTERHEAD_CHARS], letterhead=True) if first
+                          else set())
+                for name in (document.school, document.issuer):
+                    found |= schools_in_name(name) if name else set()
+                schools[document.id] = frozenset(found)
+            self._schools = schools
+        return self._schools
 
     def restorer(self) -> DiacriticRestorer:
         """The diacritic restorer built from this version's tokens (built on first use)."""

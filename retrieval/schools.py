@@ -1,0 +1,87 @@
+"""Which schools a text names, so a question about one school is not answered from another's.
+
+A commune's knowledge base speaks of a handful of schools by level and proper name ("Trường
+Tiểu học Hòa An", "TRƯỜNG THPT UNG VĂN KHIÊM").  Parents name them the same way, typed any
+way ("thpt hoa an", "tiểu học Hòa An").  A school here is a pair (level, folded name): the
+level is one of the folded level keys of `LEVELS` and the name the capitalised words after it
+in the documents ("hoa an", "ung van khiem").
+
+Documents are read with their capital letters (a proper name is what is capitalised after the
+level); questions cannot be (parents type in lower case), so a question names a school only
+when a level is followed by a name some document of the knowledge base uses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from retrieval.normalize import expand, fold
+
+School = tuple[str, str]  # (level key, folded name)
+
+# Folded, expanded level phrases -> level key ("thcs" is expanded before matching).
+LEVELS = {"mam non": "mam_non", "mau giao": "mam_non", "nha tre": "mam_non",
+          "tieu hoc": "tieu_hoc", "trung hoc co so": "co_so", "trung hoc pho thong": "pho_thong"}
+_MAX_NAME = 4  # syllables of a school's proper name
+LETTERHEAD_CHARS = 400  # an official letter names its issuing school in its first lines
+# Capitalised words that end a name rather than continue it ("Trường THPT Ung Văn Khiêm Năm
+# học 2025", "TRƯỜNG THCS Độc lập"): folded.
+_NOT_NAME = frozenset("nam va doc truong thong bao ke hoach ve so cong xa huyen tinh "
+                      "phong ban uy".split())
+_LEVEL_PATTERN = "mầm non|mẫu giáo|nhà trẻ|tiểu học|thcs|thpt|trung học cơ sở|trung học phổ thông"
+# "Trường" + level, in any case, and what follows on the line (the name is read from it).
+# One or two spaces before the name: a header's column gap ("TRƯỜNG THPT      Độc lập") is none.
+_NAMED = re.compile(rf"\btrường[ \t]+({_LEVEL_PATTERN})[ \t]{{1,2}}(?=(\S[^\n]{{0,59}}))",
+                    re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+|\S")
+
+
+def _level_key(words: list[str]) -> str | None:
+    return LEVELS.get(" ".join(words))
+
+
+def schools_in_text(text: str, letterhead: bool = False) -> set[School]:
+    """The schools a document's text names ("Trường THCS Hòa An" -> ("co_so", "hoa an")); with
+    `letterhead`, only those in capitals ("TRƯỜNG THPT UNG VĂN KHIÊM"), as an official letter
+    names the school issuing it."""
+    found: set[School] = set()
+    for match in _NAMED.finditer(text):
+        if letterhead and not match.group(0).isupper():
+            continue
+        level = _level_key(fold(expand(match.group(1))).split())
+        words = []
+        for word in _WORD.findall(match.group(2))[:_MAX_NAME]:
+            if not word[0].isupper() or not word.isalpha() or fold(word) in _NOT_NAME:
+                break
+            words.append(word)
+        if level and words:
+            found.add((level, fold(" ".join(words))))
+    return found
+
+
+def schools_in_name(name: str) -> set[School]:
+    """The school a document's `school` or `issuer` names ("Trường Mầm non Hoa Sen", "THCS Hòa
+    An"); nothing for an issuer that is not a school ("Bộ Giáo dục và Đào tạo")."""
+    return schools_in_text(name if fold(name).startswith("truong") else f"Trường {name}")
+
+
+def asked_schools(folded: list[str], names: Iterable[str]) -> set[School]:
+    """Schools a question names: a level followed by a name the knowledge base knows.
+
+    `folded` are the question's folded, expanded syllables; `names` the folded school names of
+    the knowledge base ("hoa an").  The longest known name after the level wins.
+    """
+    by_length = sorted({tuple(name.split()) for name in names}, key=len, reverse=True)
+    found: set[School] = set()
+    for start in range(len(folded)):
+        for phrase, level in LEVELS.items():
+            size = len(phrase.split())
+            if " ".join(folded[start:start + size]) != phrase:
+                continue
+            rest = tuple(folded[start + size:start + size + _MAX_NAME])
+            for name in by_length:
+                if rest[:len(name)] == name:
+                    found.add((level, " ".join(name)))
+                    break
+    return found
