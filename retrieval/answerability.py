@@ -25,7 +25,9 @@ cover, not only at how similar it is:
 - shadowed: a document out of force (expired or not yet valid) matched about as well as the
   best document in force (1 when at least as well, 0 when 0.1 or more behind in fused score),
   so the question may well be about the period that document covers.  Not when the best is an
-  FAQ entry: staff write those to answer exactly that ("when is next year's enrolment?");
+  FAQ entry: staff write those to answer exactly that ("when is next year's enrolment?"),
+  unless the question names a year of the out-of-force document's title that the entry's
+  title lacks ("tuyển sinh lớp 1 năm 2026" is about last summer's notice);
 - typed_plain: the question was typed without any diacritics.  Not evidence about the passage
   but about how far to trust the rest: an accent-free question matches its right passage with
   a lower cosine (the embedding model reads restored diacritics, some wrongly) and with less
@@ -88,6 +90,7 @@ class Evidence:
     dense_low: float
     dense_high: float
     question: str = ""  # as the parent typed it
+    shadow_doc: DocumentRecord | None = None  # the out-of-force document of `shadow_score`
 
 
 def _scale(value: float, low: float, high: float) -> float:
@@ -154,9 +157,23 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence
         "entity_miss": max(_entity_miss(query, document, best.document),
                            _school_miss(result.query_tokens, best.document.id, snapshot)),
         "shadowed": min(1.0, max(0.0, 1.0 + (evidence.shadow_score - best.score) / 0.1))
-        if evidence.shadow_score > 0 and best.document.kind != "faq" else 0.0,
+        if evidence.shadow_score > 0 and not _answers_for_now(query, best.document, evidence)
+        else 0.0,
         "typed_plain": float(not has_diacritics(evidence.question)),
     }
+
+
+def _answers_for_now(query: list[str], best: DocumentRecord, evidence: Evidence) -> bool:
+    """An FAQ entry is not shadowed by an out-of-force document: staff write it to answer for
+    now ("when is next year's enrolment?"), unless the question names a year of that
+    document's title the entry's title lacks ("tuyển sinh lớp 1 năm 2026": last year's notice)."""
+    if best.kind != "faq":
+        return False
+    if evidence.shadow_doc is None:
+        return True
+    asked = {term.removeprefix("~") for term in query if _YEAR.fullmatch(term.removeprefix("~"))}
+    then = set(_YEAR.findall(evidence.shadow_doc.title)) - set(_YEAR.findall(best.title))
+    return not asked & then
 
 
 def _subject_miss(query: list[str], document: frozenset[str] | set[str],

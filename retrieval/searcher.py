@@ -213,7 +213,7 @@ class Searcher:
                 [(i, dense.get(i, 0.0)) for i in dense], list(lexical.items()),
                 lexical_ceiling=1.0, dense_weight=settings.dense_weight,
                 dense_low=settings.dense_low, dense_high=settings.dense_high)
-        hits, shadow = [], 0.0
+        hits, shadow, shadow_doc = [], 0.0, None
         valid: dict[str, bool] = {}
         for chunk_id, score in fused:
             chunk = self.snapshot.chunks.get(chunk_id)
@@ -224,8 +224,8 @@ class Searcher:
                 valid[document.id] = in_force(document, today, settings)
             total = score + preference(document, context, settings)
             if not valid[document.id]:
-                if recent(document, today, settings):
-                    shadow = max(shadow, total)
+                if recent(document, today, settings) and total > shadow:
+                    shadow, shadow_doc = total, document
                 continue
             hits.append(Hit(chunk, document, total, dense.get(chunk_id, 0.0),
                             lexical.get(chunk_id, 0.0)))
@@ -233,7 +233,8 @@ class Searcher:
         result = SearchResult(hits, 0.0, tokens)
         if hits:
             evidence = answerability.Evidence(dense_ranking, lexical_ranking, shadow,
-                                              settings.dense_low, settings.dense_high, question)
+                                              settings.dense_low, settings.dense_high, question,
+                                              shadow_doc)
             result.features = answerability.features(result, self.snapshot, evidence)
             result.confidence = self.model.confidence(result.features)
         return result

@@ -126,3 +126,22 @@ def test_settings_can_point_to_another_model_file(tmp_path: Path) -> None:
     settings = RetrievalSettings(data_dir=tmp_path, answerability_model=str(path))
     searcher = Searcher(Snapshot(), None, settings)  # type: ignore[arg-type]
     assert searcher.model.threshold == 0.4 and searcher.model.weights == {"dense": 1.0}
+
+
+def test_an_faq_entry_is_shadowed_only_when_the_question_names_the_old_documents_year() -> None:
+    from retrieval.answerability import Evidence, _answers_for_now
+    from retrieval.index import DocumentRecord
+
+    faq = DocumentRecord(id="faq", title="Năm học 2027-2028 nhận trẻ sinh năm nào?", kind="faq")
+    notice = DocumentRecord(id="old", title="Tuyển sinh lớp 1 năm học 2026-2027",
+                            kind="announcement")
+    old = Evidence([], [], 0.9, 0.7, 0.9, "", notice)
+
+    def for_now(question: str, best: DocumentRecord = faq, evidence: Evidence = old) -> bool:
+        return _answers_for_now(query_terms(tokenize(question)), best, evidence)
+
+    assert for_now("khi nao nhap hoc lop 1")
+    assert for_now("tuyển sinh lớp 1 năm 2027 khi nào")  # both titles name 2027
+    assert not for_now("tuyen sinh lop 1 nam 2026 co bao nhieu chi tieu")
+    assert not for_now("khi nao nhap hoc lop 1", best=notice)  # only FAQ entries answer for now
+    assert for_now("tuyen sinh lop 1 nam 2026", evidence=Evidence([], [], 0.0, 0.7, 0.9, ""))
