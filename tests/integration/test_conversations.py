@@ -97,10 +97,14 @@ def test_the_answer_gives_the_fact_asked_for(browser: OpenBrowser, question: str
     assert fact in answers[0]["text"], answers[0]["text"]
 
 
+@pytest.mark.parametrize("question", [
+    "cho hỏi lịch cắt điện tuần này ở xã mình thế nào?",
+    "truong thpt hoa an tuyen sinh lop 10 khi nao",  # the commune has no high school
+])
 def test_an_unknown_question_gets_an_honest_no_answer_and_an_offer_of_staff(
-    browser: OpenBrowser,
+    browser: OpenBrowser, question: str,
 ) -> None:
-    replies = browser().say("cho hỏi lịch cắt điện tuần này ở xã mình thế nào?")
+    replies = browser().say(question)
     answers = [m for m in replies if "answered" in m["meta"]]
     assert len(answers) == 1 and answers[0]["meta"]["answered"] is False, replies
     assert answers[0]["text"]
