@@ -57,7 +57,7 @@ import numpy as np
 from retrieval.bm25 import TermOptions, content_segments, terms, tokenize
 from retrieval.fusion import logistic
 from retrieval.normalize import fold, has_diacritics
-from retrieval.schools import asked_schools
+from retrieval.schools import asked_schools, schools_in_text
 
 if TYPE_CHECKING:
     from retrieval.index import DocumentRecord, IndexSnapshot
@@ -155,7 +155,8 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence
         "subject_miss": _subject_miss(query, document, idf),
         "unknown": 1.0 - _share(query, {t for t in query if frequency.get(t)}, idf),
         "entity_miss": max(_entity_miss(query, document, best.document),
-                           _school_miss(result.query_tokens, best.document.id, snapshot)),
+                           _school_miss(result.query_tokens, evidence.question, best.document.id,
+                                        snapshot)),
         "shadowed": min(1.0, max(0.0, 1.0 + (evidence.shadow_score - best.score) / 0.1))
         if evidence.shadow_score > 0 and not _answers_for_now(query, best.document, evidence)
         else 0.0,
@@ -204,12 +205,14 @@ def _entity_miss(query: list[str], document: frozenset[str] | set[str],
     return float(any(term not in document and term not in audience for term in named))
 
 
-def _school_miss(tokens: list[str], doc_id: str, snapshot: IndexSnapshot) -> float:
+def _school_miss(tokens: list[str], question: str, doc_id: str, snapshot: IndexSnapshot
+                 ) -> float:
     """1 when the question names a school ("thpt hoa an") its document neither belongs to nor
     mentions, and the document belongs to another school, or no document belongs to the one
     asked about (the knowledge base has nothing from "THPT Hòa An": a notice of another high
     school, however alike, does not answer for it)."""
     asked = asked_schools([fold(token) for token in tokens], snapshot.school_names())
+    asked |= schools_in_text(question, bare=True)  # typed with capitals: any name, known or not
     if not asked:
         return 0.0
     own = snapshot.document_schools(doc_id)

@@ -34,6 +34,8 @@ _LEVEL_PATTERN = "mầm non|mẫu giáo|nhà trẻ|tiểu học|thcs|thpt|trung 
 # One or two spaces before the name: a header's column gap ("TRƯỜNG THPT      Độc lập") is none.
 _NAMED = re.compile(rf"\btrường[ \t]+({_LEVEL_PATTERN})[ \t]{{1,2}}(?=(\S[^\n]{{0,59}}))",
                     re.IGNORECASE)
+# A question may name a school without "trường" ("lịch thi của THCS Nguyễn Trãi").
+_BARE = re.compile(rf"\b({_LEVEL_PATTERN})[ \t]{{1,2}}(?=(\S[^\n]{{0,59}}))", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+|\S")
 
 
@@ -41,12 +43,12 @@ def _level_key(words: list[str]) -> str | None:
     return LEVELS.get(" ".join(words))
 
 
-def schools_in_text(text: str, letterhead: bool = False) -> set[School]:
+def schools_in_text(text: str, letterhead: bool = False, bare: bool = False) -> set[School]:
     """The schools a document's text names ("Trường THCS Hòa An" -> ("co_so", "hoa an")); with
     `letterhead`, only those in capitals ("TRƯỜNG THPT UNG VĂN KHIÊM"), as an official letter
-    names the school issuing it."""
+    names the school issuing it; with `bare`, also without "trường" (a question's wording)."""
     found: set[School] = set()
-    for match in _NAMED.finditer(text):
+    for match in (_BARE if bare else _NAMED).finditer(text):
         if letterhead and not match.group(0).isupper():
             continue
         level = _level_key(fold(expand(match.group(1))).split())

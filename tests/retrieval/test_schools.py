@@ -69,7 +69,7 @@ SNAPSHOT = _snapshot(
 
 
 def _miss(question: str, doc_id: str) -> float:
-    return _school_miss(tokens(question), doc_id, SNAPSHOT)
+    return _school_miss(tokens(question), question, doc_id, SNAPSHOT)
 
 
 def test_the_notice_of_another_school_misses() -> None:
@@ -82,6 +82,13 @@ def test_a_school_no_document_belongs_to_misses_everywhere_it_is_not_named() -> 
     assert ("pho_thong", "hoa an") not in SNAPSHOT.owned_schools()
     assert _miss("truong thpt hoa an tuyen sinh lop 10 khi nao", "admission") == 1.0
     assert _miss("truong thpt ung van khiem tuu truong ngay nao", "uvk") == 0.0
+
+
+def test_a_school_typed_with_capitals_is_named_even_when_the_base_does_not_know_it() -> None:
+    assert schools_in_text("Lịch thi của THCS Nguyễn Trãi xã Hòa Bình", bare=True) == {
+        ("co_so", "nguyen trai")}
+    assert _miss("Lịch tựu trường của THPT Nguyễn Trãi là ngày nào?", "uvk") == 1.0
+    assert _miss("Lịch tựu trường của THPT Ung Văn Khiêm là ngày nào?", "uvk") == 0.0
 
 
 def test_a_general_document_answers_for_every_school_it_belongs_to() -> None:
