@@ -21,7 +21,8 @@ cover, not only at how similar it is:
 - entity_miss: the question names a year, a grade ("lớp 10") or a school level that neither
   its document's text nor its title and audience (school, grades) mention, or a school
   ("THPT Hòa An") its document neither belongs to nor mentions while it belongs to another
-  school or no document belongs to the one asked about (`retrieval.schools`);
+  school or no document belongs to the one asked about (`retrieval.schools`), or a semester
+  ("học kỳ 2", "hk2") when the document's title names only the other one;
 - shadowed: a document out of force (expired or not yet valid) matched about as well as the
   best document in force (1 when at least as well, 0 when 0.1 or more behind in fused score),
   so the question may well be about the period that document covers.  Not when the best is an
@@ -71,6 +72,7 @@ FEATURES = ("dense", "dense_spread", "margin", "agreement", "chunk_cover", "doc_
 _FOLDED = TermOptions(accented=False, folded=True, bigrams=True)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 Z_LIMIT = 3.0  # standardised features are clipped to ±Z_LIMIT (see Model.probability)
+_SEMESTER = {"1": 1, "i": 1, "2": 2, "ii": 2}
 _LEVELS = ("mam_non", "tieu_hoc", "co_so", "pho_thong", "dai_hoc", "mau_giao")
 # Grades each school level teaches (folded level term -> grades), for school-wide documents.
 _LEVEL_GRADES = {"tieu_hoc": range(1, 6), "co_so": range(6, 10), "pho_thong": range(10, 13)}
@@ -155,6 +157,7 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence
         "subject_miss": _subject_miss(query, document, idf),
         "unknown": 1.0 - _share(query, {t for t in query if frequency.get(t)}, idf),
         "entity_miss": max(_entity_miss(query, document, best.document),
+                           _semester_miss(result.query_tokens, best.document.title),
                            _school_miss(result.query_tokens, evidence.question, best.document.id,
                                         snapshot)),
         "shadowed": min(1.0, max(0.0, 1.0 + (evidence.shadow_score - best.score) / 0.1))
@@ -203,6 +206,20 @@ def _entity_miss(query: list[str], document: frozenset[str] | set[str],
             if level in named_by:
                 audience.update(f"{word}_{grade}" for grade in grades for word in ("lop", "khoi"))
     return float(any(term not in document and term not in audience for term in named))
+
+
+def semesters(tokens: list[str]) -> set[int]:
+    """Semesters named by syllables ("học kỳ 2", "hk1", "cuối kì II") -> {2}, {1}, {2}."""
+    folded = [fold(token) for token in tokens]
+    return {_SEMESTER[after] for word, after in zip(folded, folded[1:])
+            if word in ("ky", "ki") and after in _SEMESTER}
+
+
+def _semester_miss(tokens: list[str], title: str) -> float:
+    """1 when the question names a semester and its document's title names only the other one
+    ("đăng ký bán trú học kỳ 2" asked of the first semester's notice)."""
+    asked, covered = semesters(tokens), semesters(tokenize(title))
+    return float(bool(asked and covered and not asked & covered))
 
 
 def _school_miss(tokens: list[str], question: str, doc_id: str, snapshot: IndexSnapshot

@@ -145,3 +145,16 @@ def test_an_faq_entry_is_shadowed_only_when_the_question_names_the_old_documents
     assert not for_now("tuyen sinh lop 1 nam 2026 co bao nhieu chi tieu")
     assert not for_now("khi nao nhap hoc lop 1", best=notice)  # only FAQ entries answer for now
     assert for_now("tuyen sinh lop 1 nam 2026", evidence=Evidence([], [], 0.0, 0.7, 0.9, ""))
+
+
+def test_a_semester_the_documents_title_does_not_cover_is_a_miss() -> None:
+    from retrieval.answerability import _semester_miss, semesters
+
+    assert semesters(tokenize("đăng ký bán trú hk2")) == {2}
+    assert semesters(tokenize("lịch kiểm tra cuối kì II")) == {2}
+    assert semesters(tokenize("hoc ky 1 ket thuc ngay nao")) == {1}
+    first = "Thông báo lịch kiểm tra cuối học kỳ I năm học 2026-2027"
+    assert _semester_miss(tokenize("lich kiem tra cuoi hk2 thcs"), first) == 1.0
+    assert _semester_miss(tokenize("lịch kiểm tra cuối học kỳ 1"), first) == 0.0
+    assert _semester_miss(tokenize("lịch kiểm tra cuối kỳ"), first) == 0.0  # no semester asked
+    assert _semester_miss(tokenize("bán trú học kỳ 2"), "Kế hoạch năm học 2026-2027") == 0.0
