@@ -44,6 +44,7 @@ question set that is separate from the development set.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import math
@@ -211,7 +212,7 @@ def _entity_miss(query: list[str], document: frozenset[str] | set[str],
 def semesters(tokens: list[str]) -> set[int]:
     """Semesters named by syllables ("học kỳ 2", "hk1", "cuối kì II") -> {2}, {1}, {2}."""
     folded = [fold(token) for token in tokens]
-    return {_SEMESTER[after] for word, after in zip(folded, folded[1:])
+    return {_SEMESTER[after] for word, after in itertools.pairwise(folded)
             if word in ("ky", "ki") and after in _SEMESTER}
 
 
