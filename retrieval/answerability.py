@@ -201,8 +201,9 @@ def _entity_miss(query: list[str], document: frozenset[str] | set[str],
     audience = set(terms(tokenize(f"{record.school or ''} {record.grade or ''}"), _FOLDED))
     if record.grade:
         audience.update(f"lop_{grade}" for grade in grade_set(record.grade))
-    else:  # a school-wide notice speaks to every grade of its level: "lớp 3" at a primary school
-        named_by = audience | set(terms(tokenize(record.title), _FOLDED))
+    else:  # a document for a whole level speaks to each of its grades: "lớp 3" at a primary
+        # school's notice, "lớp 6" in the fee FAQ whose text names "trung học cơ sở"
+        named_by = audience | set(terms(tokenize(record.title), _FOLDED)) | set(document)
         for level, grades in _LEVEL_GRADES.items():
             if level in named_by:
                 audience.update(f"{word}_{grade}" for grade in grades for word in ("lop", "khoi"))

@@ -90,6 +90,14 @@ def test_a_grade_is_covered_by_a_school_wide_notice_of_its_level() -> None:
     only_grade_1 = DocumentRecord(id="ts", title="Tuyển sinh lớp 1", school="Trường Tiểu học Hòa An",
                                   grade="1")
     assert miss("lớp 3 tuyển sinh thế nào", only_grade_1) == 1.0  # an explicit grade wins
+    fees = DocumentRecord(id="faq", title="Học phí trường công lập", kind="faq")
+    fee_text = frozenset(["hoc_phi", "co_so", "tieu_hoc"])  # names the levels it speaks of
+
+    def fee_miss(question: str) -> float:
+        return _entity_miss(query_terms(tokenize(question)), fee_text, fees)
+
+    assert fee_miss("hp lop 6 thcs 1 nam bn") == 0.0  # a level its text names covers lớp 6
+    assert fee_miss("học phí lớp 11") == 1.0  # no level of lớp 11 in its text
 
 
 def _rows(path: Path) -> list[dict[str, object]]:
