@@ -113,6 +113,7 @@ class IndexSnapshot:
                                                           compare=False)
     _school_mentions: dict[str, frozenset[School]] = field(default_factory=dict, repr=False,
                                                            compare=False)
+    _owned_schools: frozenset[School] = field(default=frozenset(), repr=False, compare=False)
 
     def document_terms(self, doc_id: str) -> frozenset[str]:
         """Every BM25 term of one document's chunks (computed once per document)."""
@@ -144,9 +145,10 @@ class IndexSnapshot:
             self._school_mentions[doc_id] = cached
         return cached
 
-    def owned_schools(self) -> set[School]:
+    def owned_schools(self) -> frozenset[School]:
         """Every school some document belongs to."""
-        return set().union(*self._school_index().values())
+        self._school_index()
+        return self._owned_schools
 
     def school_names(self) -> set[str]:
         """Folded proper names of the schools documents belong to ("hoa an", "hoa sen")."""
@@ -168,6 +170,7 @@ class IndexSnapshot:
                 for name in (document.school, document.issuer):
                     found |= schools_in_name(name) if name else set()
                 schools[document.id] = frozenset(found)
+            self._owned_schools = frozenset().union(*schools.values())
             self._schools = schools
         return self._schools
 
