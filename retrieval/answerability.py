@@ -73,7 +73,7 @@ FEATURES = ("dense", "dense_spread", "margin", "agreement", "chunk_cover", "doc_
 _FOLDED = TermOptions(accented=False, folded=True, bigrams=True)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 Z_LIMIT = 3.0  # standardised features are clipped to ±Z_LIMIT (see Model.probability)
-_SEMESTER = {"1": 1, "i": 1, "2": 2, "ii": 2}
+_SEMESTER = {"1": 1, "i": 1, "2": 2, "ii": 2}  # folded word after "kỳ"/"kì" -> semester
 _LEVELS = ("mam_non", "tieu_hoc", "co_so", "pho_thong", "dai_hoc", "mau_giao")
 # Grades each school level teaches (folded level term -> grades), for school-wide documents.
 _LEVEL_GRADES = {"tieu_hoc": range(1, 6), "co_so": range(6, 10), "pho_thong": range(10, 13)}

@@ -132,8 +132,9 @@ class IndexSnapshot:
 
     def document_schools(self, doc_id: str) -> frozenset[School]:
         """The schools a document belongs to: named by its `school`, its issuer, its title or
-        the letterhead (in capitals) opening its text (see retrieval.schools); mentions further on do not
-        count (the fee FAQ names the primary school as an example yet answers for all)."""
+        the letterhead (in capitals) opening its text (see retrieval.schools).  Mentions further
+        on do not count: the fee FAQ names the primary school as an example, yet answers for
+        every school."""
         return self._school_index().get(doc_id, frozenset())
 
     def school_mentions(self, doc_id: str) -> frozenset[School]:

@@ -7,8 +7,9 @@ level is one of the folded level keys of `LEVELS` and the name the capitalised w
 in the documents ("hoa an", "ung van khiem").
 
 Documents are read with their capital letters (a proper name is what is capitalised after the
-level); questions cannot be (parents type in lower case), so a question names a school only
-when a level is followed by a name some document of the knowledge base uses.
+level).  Questions mostly cannot be (parents type in lower case), so a question names a school
+when a level is followed by a name some document of the knowledge base uses ("thpt hoa an"),
+or by capitalised words when it was typed with them ("THCS Nguyễn Trãi").
 """
 
 from __future__ import annotations
