@@ -157,14 +157,10 @@ class IndexSnapshot:
 
     def _school_index(self) -> dict[str, frozenset[School]]:
         if self._schools is None:
-            opening: dict[str, ChunkRecord] = {}
-            for record in self.chunks.values():
-                first = opening.get(record.doc_id)
-                if first is None or record.id < first.id:
-                    opening[record.doc_id] = record
             schools: dict[str, frozenset[School]] = {}
             for document in self.documents.values():
-                first = opening.get(document.id)
+                first = min(self._document_chunks(document.id), key=lambda record: record.id,
+                            default=None)
                 found = schools_in_text(document.title)
                 found |= (schools_in_text(first.text[:LETTERHEAD_CHARS], letterhead=True) if first
                           else set())
