@@ -65,6 +65,7 @@ def _store_question(sender: Sender, question: str, answer: Answer, school: str |
             text=question,
             answered=answer.answered,
             confidence=answer.confidence,
+            tentative=answer.tentative,
             answer=answer.answer if answer.answered else "",
             doc_ids=[source.doc_id for source in answer.sources],
             school=school,
@@ -78,6 +79,7 @@ def answer_meta(answer: Answer) -> dict[str, Any]:
     return {
         "kind": "answer_meta",
         "answered": answer.answered,
+        "tentative": answer.tentative,
         "confidence": round(float(answer.confidence), 4),
         "sources": [source.to_json() for source in answer.sources],
     }
@@ -118,8 +120,9 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(response="utter_offer_handoff")
             return [SlotSet("last_question_id", None), SlotSet("pending_question", question)]
 
-        logger.info("answer for %s: answered=%s confidence=%.3f question_id=%s",
-                    sender.user_hash, answer.answered, answer.confidence, question_id)
+        logger.info("answer for %s: answered=%s tentative=%s confidence=%.3f question_id=%s",
+                    sender.user_hash, answer.answered, answer.tentative, answer.confidence,
+                    question_id)
         dispatcher.utter_message(text=answer.answer)
         dispatcher.utter_message(json_message=answer_meta(answer))
         last_id = float(question_id) if question_id is not None else None

@@ -1,10 +1,11 @@
 """The review queue of questions the bot could not answer well, and what staff do with it.
 
 A question is in the queue while its `review_status` is "open" and the bot either did not
-answer it, answered with low confidence, or the parent rated the answer unhelpful ("bad").
-"Low" means below the retrieval abstention threshold (`RETRIEVAL_CONFIDENCE_THRESHOLD`) plus
-`LOW_CONFIDENCE_MARGIN`: answers that only just cleared the bar are the ones most worth a look,
-and one knob (the retrieval threshold) moves both.  Questions are grouped by meaning
+answer it, answered with the caveat that the answer may not match (`Question.tentative`) or
+with low confidence, or the parent rated the answer unhelpful ("bad").
+"Low" means the tentative band (`RETRIEVAL_TENTATIVE_BELOW`): answers that only just cleared
+the abstention threshold, which the bot already gave with a caveat that they may not match the
+question and that staff will look at it; one setting moves both.  Questions are grouped by meaning
 (`admin.clustering`) so staff handle a topic once:
 
 - answer it: the answer becomes an FAQ entry whose variants are the group's questions
@@ -37,11 +38,11 @@ from retrieval import kb_store
 from retrieval.diacritics import DiacriticRestorer
 from retrieval.errors import DocumentNotFound
 from retrieval.normalize import fold
+from retrieval.settings import RetrievalSettings
 from storage.models import Question, utcnow
 
 logger = logging.getLogger(__name__)
 
-LOW_CONFIDENCE_MARGIN = 0.1
 SLUG_WORDS = 8
 SLUG_CHARS = 48
 
@@ -74,6 +75,7 @@ class QueuedQuestion:
     answer: str
     rating: str | None
     school: str | None
+    tentative: bool = False
 
     def reason(self, low_confidence: float) -> str:
         """Why it is in the queue, in Vietnamese."""
@@ -81,6 +83,8 @@ class QueuedQuestion:
             return "Bot không trả lời được"
         if self.rating == "bad":
             return "Phụ huynh đánh giá câu trả lời chưa hữu ích"
+        if self.tentative:
+            return f"Bot trả lời kèm lưu ý chưa chắc (độ tin cậy {self.confidence:.2f})"
         if self.confidence < low_confidence:
             return f"Độ tin cậy thấp ({self.confidence:.2f})"
         return "Cần xem lại"
@@ -125,13 +129,15 @@ class QuestionGroup:
         return list(dict.fromkeys(t.strip() for t in texts if t.strip()))
 
 
-def low_confidence_bar(confidence_threshold: float) -> float:
-    return confidence_threshold + LOW_CONFIDENCE_MARGIN
+def low_confidence_bar(settings: RetrievalSettings) -> float:
+    """Answers below this confidence are in the queue: those the bot gave as tentative."""
+    return max(settings.tentative_below, settings.confidence_threshold)
 
 
 def _in_queue(low_confidence: float) -> ColumnElement[bool]:
     return (Question.review_status == "open") & or_(
-        Question.answered.is_(False), Question.confidence < low_confidence, Question.rating == "bad"
+        Question.answered.is_(False), Question.tentative.is_(True),
+        Question.confidence < low_confidence, Question.rating == "bad"
     )
 
 
@@ -157,7 +163,7 @@ def _detached(question: Question) -> QueuedQuestion:
     return QueuedQuestion(
         id=question.id, text=question.text, channel=question.channel, created_at=question.created_at,
         answered=question.answered, confidence=question.confidence, answer=question.answer,
-        rating=question.rating, school=question.school,
+        rating=question.rating, school=question.school, tentative=question.tentative,
     )
 
 

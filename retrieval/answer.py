@@ -12,7 +12,13 @@ is taken from the chunk with the most such sentences (the price list of a bus no
 than its introduction, which repeats the title's words).  A citation line follows:
 "Nguồn: <title>, số <number>, ngày <dd/mm/yyyy>, <section>" and the link when there is one.
 Below the confidence threshold the bot says honestly that it has no official information
-and offers to pass the question on to staff.
+and offers to pass the question on to staff.  Just above it (below `tentative_below`) the
+answer opens with a caveat: the abstention model tells a question the knowledge base answers
+from a near miss on a detail ("the driver's phone number" asked of the bus notice that gives
+the cooperative's) only so well, and in that band about half of the answers to questions the
+knowledge base cannot answer fall, against under a tenth of the right ones (BENCHMARKS.md).
+The parent is told the passage is the nearest one found and the question goes to staff review.
+So is an answer to a question asking for a phone number or a person's name that holds none.
 """
 
 from __future__ import annotations
@@ -31,12 +37,19 @@ NO_ANSWER_TEXT = (
     "Dạ, hiện em chưa có thông tin chính thức về câu hỏi này nên chưa thể trả lời ạ. "
     "Câu hỏi đã được ghi lại để cán bộ nhà trường/xã bổ sung."
 )
+TENTATIVE_TEXT = (
+    "Dạ, em chưa chắc thông tin dưới đây đúng điều anh/chị hỏi; câu hỏi đã được ghi lại để "
+    "cán bộ kiểm tra thêm. Thông tin gần nhất em tìm được:"
+)
 # Sentences end at . ! ? ; before a capital letter, digit, quote, bracket or list mark.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“(\-–•*+\d\w])")
 _LIST_ITEM = re.compile(r"^([-–•*+]|[a-zđ]\)|\d+[.)])\s")
 _MATCH_TERMS = TermOptions(accented=False, folded=True, bigrams=True)
 CHUNK_MARGIN = 0.1  # share of the best fused score a chunk of the same document may trail by
 DOCUMENT_MARGIN = 0.02  # ... and a chunk of another document (all but a tie)
+# Vietnamese capital and small letters, for names ("Nguyễn Thị Mai").
+_UPPER = "".join(c for c in map(chr, range(0x41, 0x1EFA)) if c.isupper() and c.isalpha())
+_LOWER = "".join(c for c in map(chr, range(0x61, 0x1EFA)) if c.islower() and c.isalpha())
 # What a question asks for (folded phrases of its words) and how a sentence that gives it looks.
 _ASKS = {
     "when": (("bao gio", "khi nao", "luc nao", "ngay nao", "hom nao", "may gio", "thu may",
@@ -51,7 +64,19 @@ _ASKS = {
     "where": (("o dau", "cho nao", "noi nao", "dia diem", "tai dau"),
               re.compile(r"\btại\b|\bđịa điểm\b|\bphòng\b|\bthôn\b|\bđiểm\b|\bsố nhà\b",
                          re.IGNORECASE)),
+    "phone": (("so dien thoai", "so dt", "sdt", "dien thoai lien he", "hotline", "so lien he",
+               "so zalo"),
+              # 0 or +84, then 9-10 digits grouped by single spaces, dots or dashes.
+              re.compile(r"(?<![\d.,])(?:\+84|0)(?:[ .-]?\d){9,10}(?![\d.,]\d|\d)")),
+    "person": (("la ai", "ten gi", "ten la gi", "ai phu trach", "ai day", "ai chu nhiem",
+                "thay nao", "co nao", "thay co nao", "giao vien nao"),
+               # A title before a capitalised name, or a full name of three capitalised words.
+               re.compile(rf"\b(?:[Tt]hầy|[Cc]ô|[Ôô]ng|[Bb]à|[Đđ]ồng chí|[Đđ]/c)\s+[{_UPPER}]|"
+                          rf"(?:\b[{_UPPER}][{_LOWER}]+ ){{2}}[{_UPPER}][{_LOWER}]+\b")),
 }
+# Kinds whose absence from the answer means it cannot be the answer (a phone number, a name):
+# the answer is then given as tentative, whatever the confidence.
+_MUST_GIVE = ("phone", "person")
 # A unit is kept when it carries at least this share of the best unit's question weight.
 _KEEP_SHARE = 0.5
 
@@ -68,10 +93,21 @@ def _units_by_line(text: str) -> list[tuple[int, str]]:
 
 
 def asked_kinds(question_tokens: list[str]) -> list[str]:
-    """What the question asks for: "when", "amount", "where" (possibly several, or none)."""
+    """What the question asks for: "when", "amount", "where", "phone", "person" (possibly
+    several, or none)."""
     folded = " " + " ".join(fold(token) for token in question_tokens) + " "
-    return [kind for kind, (phrases, _) in _ASKS.items()
-            if any(f" {phrase} " in folded for phrase in phrases)]
+    kinds = [kind for kind, (phrases, _) in _ASKS.items()
+             if any(f" {phrase} " in folded for phrase in phrases)]
+    if "phone" in kinds:  # "sđt là bao nhiêu" asks for the number, not an amount
+        kinds = [kind for kind in kinds if kind != "amount"]
+    return kinds
+
+
+def lacking(question_tokens: list[str], answer: str) -> list[str]:
+    """What the question asks for that an answer must hold and `answer` does not: "phone"
+    ("sdt của nhà xe") without a phone number, "person" ("cô nào dạy") without a name."""
+    return [kind for kind in asked_kinds(question_tokens)
+            if kind in _MUST_GIVE and not _ASKS[kind][1].search(answer)]
 
 
 def _weight(unit: str, query: set[str], bm25: BM25Index) -> float:
@@ -202,14 +238,17 @@ def compose(result: SearchResult, bm25: BM25Index | None, settings: RetrievalSet
         return Answer(answered=False, answer=NO_ANSWER_TEXT, confidence=result.confidence)
     best = answering_hit(result)
     if best.document.kind == "faq":
-        body = _shorten(best.chunk.text.strip(), settings.max_answer_chars)
-        if any(line.startswith("Nguồn:") for line in body.splitlines()):
-            # The FAQ names its own official source: that line is the citation.
-            return Answer(answered=True, answer=body, confidence=result.confidence,
-                          sources=sources(result, settings.top_k, best))
+        text = _shorten(best.chunk.text.strip(), settings.max_answer_chars)
+        # An FAQ that names its own official source carries its citation line already.
+        cited = any(line.startswith("Nguồn:") for line in text.splitlines())
     else:
-        body = extract(result.query_tokens, best.chunk.text, bm25, settings.max_answer_chars)
-    if not body:
+        text = extract(result.query_tokens, best.chunk.text, bm25, settings.max_answer_chars)
+        cited = False
+    if not text:
         return Answer(answered=False, answer=NO_ANSWER_TEXT, confidence=result.confidence)
-    return Answer(answered=True, answer=f"{body}\n\n{citation(best)}",
-                  confidence=result.confidence, sources=sources(result, settings.top_k, best))
+    body = text if cited else f"{text}\n\n{citation(best)}"
+    tentative = (result.confidence < settings.tentative_below
+                 or bool(lacking(result.query_tokens, text)))
+    return Answer(answered=True, answer=f"{TENTATIVE_TEXT}\n\n{body}" if tentative else body,
+                  confidence=result.confidence, sources=sources(result, settings.top_k, best),
+                  tentative=tentative)

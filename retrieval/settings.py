@@ -39,6 +39,10 @@ class RetrievalSettings(BaseSettings):
     confidence_threshold: float = Field(
         default=0.5, description="Below this calibrated confidence the bot abstains."
     )
+    tentative_below: float = Field(
+        default=0.7,
+        description="Answers below this confidence open with a caveat and go to staff review.",
+    )
     top_k: int = Field(default=5, description="Sources returned with an answer.")
     max_answer_chars: int = Field(default=600, description="Longest extractive answer.")
     reload_interval_seconds: float = Field(

@@ -77,13 +77,16 @@ class Answer:
     """What the bot says to a knowledge question, and why.
 
     `answer` is always text a resident can read: the extractive answer with its citation line
-    when `answered`, else the honest "no information yet" message.
+    when `answered`, else the honest "no information yet" message.  A `tentative` answer
+    cleared the abstention threshold only narrowly: its text opens with a caveat that it may
+    not match the question (`RetrievalSettings.tentative_below`).
     """
 
     answered: bool
     answer: str
     confidence: float
     sources: list[Source] = field(default_factory=list)
+    tentative: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The `bot ask --json` shape: answered, answer, confidence, sources."""

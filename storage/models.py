@@ -46,7 +46,8 @@ class Turn(Base):
 class Question(Base):
     """A knowledge question the bot handled: what it answered and how it was rated.
 
-    Unanswered, low-confidence and badly rated questions form the admins' review queue.
+    Unanswered, tentative or low-confidence and badly rated questions form the admins' review
+    queue.
     """
 
     __tablename__ = "questions"
@@ -58,6 +59,8 @@ class Question(Base):
     text: Mapped[str] = mapped_column(Text)  # redacted
     answered: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    # Answered with the caveat that it may not match the question (retrieval.answer).
+    tentative: Mapped[bool] = mapped_column(Boolean, default=False)
     answer: Mapped[str] = mapped_column(Text, default="")
     doc_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     rating: Mapped[str | None] = mapped_column(String(10), nullable=True)  # good, bad

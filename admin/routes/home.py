@@ -21,7 +21,7 @@ def vietnam_today() -> dt.date:
 
 
 def _low_confidence() -> float:
-    return low_confidence_bar(get_retrieval_settings().confidence_threshold)
+    return low_confidence_bar(get_retrieval_settings())
 
 
 @router.get("/admin/", include_in_schema=False)

@@ -54,7 +54,7 @@ KIND_LABELS = {"faq": "Hỏi đáp", "announcement": "Thông báo", "document": 
 
 
 def _low_confidence() -> float:
-    return low_confidence_bar(get_retrieval_settings().confidence_threshold)
+    return low_confidence_bar(get_retrieval_settings())
 
 
 def _date(value: str) -> dt.date | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ async def test_answered_question_sends_answer_meta_and_asks_for_a_rating(
     text, meta, ask = dispatcher.messages
     assert text["text"] == ANSWERED.answer
     assert meta["custom"] == {
-        "kind": "answer_meta", "answered": True, "confidence": 0.83,
+        "kind": "answer_meta", "answered": True, "tentative": False, "confidence": 0.83,
         "sources": [{
             "doc_id": "hoc-phi", "title": "Quyết định miễn học phí", "number": "12/QĐ-UBND",
             "section": "Điều 1", "score": 0.83, "issued": "2025-08-01",
@@ -56,6 +57,19 @@ async def test_answered_question_sends_answer_meta_and_asks_for_a_rating(
     assert row.answered and row.confidence == pytest.approx(0.83)
     assert row.doc_ids == ["hoc-phi"] and row.answer == ANSWERED.answer
     assert row.review_status == "open" and row.rating is None
+
+
+async def test_a_tentative_answer_is_marked_in_its_metadata_and_its_stored_row(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    use_kb(dataclasses.replace(ANSWERED, confidence=0.97, tentative=True))
+    await ActionAnswerQuestion().run(
+        dispatcher, make_tracker(text="sdt văn phòng trường", intent="ask_question"), {})
+    text, meta, ask = dispatcher.messages
+    assert meta["custom"]["answered"] is True and meta["custom"]["tentative"] is True
+    assert ask["response"] == "utter_ask_helpful"
+    [row] = _questions()
+    assert row.answered and row.tentative and row.review_status == "open"
 
 
 async def test_stored_question_is_redacted_and_its_asker_hashed(

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from waiting import poll
 
+from retrieval.answer import TENTATIVE_TEXT
 from storage.models import Question, Ticket, Turn
 
 if TYPE_CHECKING:
@@ -109,6 +110,20 @@ def test_an_unknown_question_gets_an_honest_no_answer_and_an_offer_of_staff(
     assert len(answers) == 1 and answers[0]["meta"]["answered"] is False, replies
     assert answers[0]["text"]
     assert "/request_human" in payloads(replies), replies
+
+
+def test_an_answer_without_the_phone_number_asked_for_says_it_may_not_match(
+    bot: Bot, browser: OpenBrowser,
+) -> None:
+    # The bus notice gives prices and routes but no driver's phone number.
+    parent = browser()
+    replies = parent.say("Số điện thoại tài xế xe đưa đón học sinh THCS là bao nhiêu ạ?")
+    [answer] = [m for m in replies if "answered" in m["meta"]]
+    assert answer["meta"]["answered"] is True and answer["meta"]["tentative"] is True, replies
+    assert answer["text"].startswith(TENTATIVE_TEXT)
+    with bot.db() as db:
+        [question] = db.scalars(select(Question).where(Question.user_hash == parent.user_hash))
+        assert question.tentative and question.review_status == "open"
 
 
 def test_feedback_form_stores_a_ticket_with_its_reference(bot: Bot, browser: OpenBrowser) -> None:

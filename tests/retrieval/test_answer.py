@@ -9,17 +9,20 @@ import pytest
 
 from retrieval.answer import (
     NO_ANSWER_TEXT,
+    TENTATIVE_TEXT,
     answering_hit,
     asked_kinds,
     citation,
     compose,
     extract,
+    lacking,
     split_units,
 )
 from retrieval.bm25 import BM25Index, tokenize
 from retrieval.index import ChunkRecord, DocumentRecord
 from retrieval.searcher import Hit, SearchResult
 from retrieval.settings import RetrievalSettings
+from retrieval.types import Answer
 
 CHUNK = (
     "Nhà trường thông báo đến cha mẹ học sinh một số nội dung. "
@@ -117,6 +120,28 @@ def test_compose_below_threshold_says_no_information_without_sources(bm25: BM25I
     assert not empty.answered and empty.sources == []
 
 
+def test_compose_just_above_the_threshold_answers_with_a_caveat(bm25: BM25Index) -> None:
+    def asked(confidence: float, tentative_below: float = 0.7) -> Answer:
+        result = SearchResult([hit(CHUNK)], confidence, tokenize("học phí lớp 1"))
+        return compose(result, bm25, settings(tentative_below=tentative_below))
+
+    sure, shaky, declined = asked(0.75), asked(0.6), asked(0.45)
+    assert sure.answered and not sure.tentative
+    assert shaky.answered and shaky.tentative and shaky.sources == sure.sources
+    assert shaky.answer == f"{TENTATIVE_TEXT}\n\n{sure.answer}"
+    assert not declined.answered and not declined.tentative and declined.answer == NO_ANSWER_TEXT
+    # `bot ask --json` keeps its shape; the caveat is part of the answer text.
+    assert set(shaky.to_json()) == {"answered", "answer", "confidence", "sources"}
+    assert not asked(0.6, tentative_below=0.5).tentative  # the band can be switched off
+    faq = compose(SearchResult([hit("Học sinh mặc áo trắng.", kind="faq", section=None)], 0.6,
+                               tokenize("đồng phục")), bm25, settings(tentative_below=0.7))
+    assert faq.tentative and faq.answer.startswith(TENTATIVE_TEXT + "\n\nHọc sinh mặc áo trắng.")
+
+
+def test_tentative_text_is_vietnamese_and_says_staff_will_check() -> None:
+    assert "chưa chắc" in TENTATIVE_TEXT and "cán bộ" in TENTATIVE_TEXT
+
+
 def test_no_answer_text_is_vietnamese_and_offers_staff() -> None:
     assert "chưa có thông tin" in NO_ANSWER_TEXT and "cán bộ" in NO_ANSWER_TEXT
 
@@ -154,6 +179,26 @@ def test_what_a_question_asks_for_with_or_without_diacritics() -> None:
     assert asked_kinds(tokenize("xe đưa đón bao nhiêu tiền, đăng ký ở đâu")) == ["amount", "where"]
     assert asked_kinds(tokenize("lich thi hk1")) == ["when"]
     assert asked_kinds(tokenize("đồng phục mặc thế nào")) == []
+    assert asked_kinds(tokenize("sdt nhà xe là bao nhiêu")) == ["phone"]  # not an amount
+    assert asked_kinds(tokenize("CLB robot do thầy cô nào phụ trách")) == ["person"]
+
+
+def test_an_answer_without_the_phone_number_or_name_asked_for_lacks_it() -> None:
+    phone, person = tokenize("Số điện thoại nhà xe là bao nhiêu?"), tokenize("cô nào dạy lớp 4A")
+    assert lacking(phone, "Hai chiều: 220.000 đồng/tháng.") == ["phone"]
+    assert lacking(phone, "Liên hệ nhà xe: 0296 3851 234.") == []
+    assert lacking(phone, "Gọi 0912.345.678 (anh Tâm).") == []
+    assert lacking(person, "Lớp 4A học 2 buổi/ngày ở thôn Bến Đò.") == ["person"]
+    assert lacking(person, "Chủ nhiệm lớp 4A: cô Trần Thị Mai.") == []
+    assert lacking(person, "Phụ trách: Nguyễn Văn Bình.") == []
+    assert lacking(tokenize("học phí bao nhiêu"), "Miễn học phí.") == []  # asks for neither
+
+
+def test_compose_gives_an_answer_without_the_phone_number_asked_for_as_tentative(
+        bm25: BM25Index) -> None:
+    asked = SearchResult([hit(CHUNK)], 0.95, tokenize("sdt văn phòng nhà trường là bao nhiêu"))
+    answer = compose(asked, bm25, settings(tentative_below=0.7))
+    assert answer.answered and answer.tentative and answer.answer.startswith(TENTATIVE_TEXT)
 
 
 def test_extract_gives_the_date_or_place_line_the_question_asks_for(bm25: BM25Index) -> None:
