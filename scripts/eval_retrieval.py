@@ -146,6 +146,27 @@ def answer_metrics(results: list[Any], questions: list[dict[str, Any]], threshol
     return {k: v for k, v in values.items() if not k.startswith(("n", "latency"))}
 
 
+def caveat_metrics(results: list[Any], questions: list[dict[str, Any]], settings: Any
+                   ) -> dict[str, float]:
+    """How many answers the bot gives, and the share it gives with the caveat (tentative), for
+    questions the knowledge base answers and for those it does not."""
+    from retrieval.answer import compose
+    from retrieval.index import index_dir, load_snapshot
+
+    snapshot = load_snapshot(index_dir(settings))
+    bm25 = snapshot.bm25 if snapshot else None
+    values = {}
+    for label, answerable in (("answerable", True), ("unanswerable", False)):
+        answers = [compose(result, bm25, settings)
+                   for result, question in zip(results, questions, strict=True)
+                   if (question["expected_doc"] is not None) == answerable]
+        given = [answer for answer in answers if answer.answered]
+        values[f"{label} answered"] = float(len(given))
+        values[f"{label} tentative share"] = (
+            sum(answer.tentative for answer in given) / len(given) if given else 0.0)
+    return values
+
+
 def threshold_sweep(results: list[Any], questions: list[dict[str, Any]]) -> str:
     rows = []
     for threshold in (0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
@@ -185,6 +206,9 @@ def evaluate_dev(args: argparse.Namespace) -> None:
         answers.append((f"{label} ({len(subset)})", answer_metrics(
             [hybrid[i] for i in subset], [questions[i] for i in subset], threshold)))
     print(table(answers, "Answers (bot eval metrics)"))
+    settings = current_settings(**overrides)
+    print(table([(f"hybrid, caveat below {settings.tentative_below}", caveat_metrics(
+        hybrid, questions, settings))], "Answers given with the caveat"))
     if args.sweep:
         print(threshold_sweep(hybrid, questions))
     if args.show_misses:
