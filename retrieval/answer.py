@@ -14,9 +14,9 @@ than its introduction, which repeats the title's words).  A citation line follow
 Below the confidence threshold the bot says honestly that it has no official information
 and offers to pass the question on to staff.  Just above it (below `tentative_below`) the
 answer opens with a caveat: the abstention model tells a question the knowledge base answers
-from a near miss on a detail ("the driver's phone number" asked of the bus notice that gives
-the cooperative's) only so well, and in that band about half of the answers to questions the
-knowledge base cannot answer fall, against under a tenth of the right ones (BENCHMARKS.md).
+from a near miss on a detail ("the driver's phone number" asked of the bus notice, which gives
+routes and prices) only so well, and in that band fall about half of the answers to questions
+the knowledge base cannot answer, against under a tenth of the right ones (BENCHMARKS.md).
 The parent is told the passage is the nearest one found and the question goes to staff review.
 So is an answer to a question asking for a phone number or a person's name that holds none.
 """
