@@ -60,10 +60,12 @@ class StatsFilter:
 
 @dataclass(frozen=True)
 class AnswerRate:
-    """Answered knowledge questions out of all knowledge questions."""
+    """Answered knowledge questions out of all knowledge questions; `tentative` of the answered
+    ones were given with the caveat that they may not match the question."""
 
     answered: int
     total: int
+    tentative: int = 0
 
     @property
     def rate(self) -> float | None:
@@ -183,11 +185,15 @@ def unanswered_per_day(session: Session, flt: StatsFilter) -> dict[dt.date, int]
 
 
 def answer_rate(session: Session, flt: StatsFilter) -> AnswerRate:
-    total, answered = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((Question.answered.is_(True), 1), else_=0)), 0))
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    total, answered, tentative = session.execute(
+        select(func.count(), count(Question.answered.is_(True)),
+               count(Question.answered.is_(True) & Question.tentative.is_(True)))
         .where(*_where(Question, flt))
     ).one()
-    return AnswerRate(answered=int(answered), total=int(total))
+    return AnswerRate(answered=int(answered), total=int(total), tentative=int(tentative))
 
 
 def ratings(session: Session, flt: StatsFilter) -> dict[str, int]:

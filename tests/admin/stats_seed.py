@@ -38,10 +38,11 @@ def turn(session: Session, when: dt.datetime, channel: str = "web", **fields: An
 
 
 def question(session: Session, when: dt.datetime, text: str, *, answered: bool, doc_ids: tuple[str, ...] = (),
-             school: str | None = None, rating: str | None = None, user_hash: str = "u1") -> Question:
+             school: str | None = None, rating: str | None = None, user_hash: str = "u1",
+             tentative: bool = False) -> Question:
     row = record_question(session, channel="web", user_hash=user_hash, text=text, answered=answered,
                           confidence=0.8 if answered else 0.1, answer="Theo quy định…" if answered else "",
-                          doc_ids=doc_ids, school=school)
+                          doc_ids=doc_ids, school=school, tentative=tentative)
     row.created_at = when
     if rating is not None:
         rate_question(session, question_id=row.id, rating=rating)
@@ -68,7 +69,7 @@ def seed_range(session: Session) -> None:
     turn(session, at(DAY3, 10), "messenger", school=SCHOOL)
     turn(session, at(DAY3 + dt.timedelta(days=1), 0, 30), "web")  # outside the range
     question(session, at(DAY1, 9), "Học phí năm nay bao nhiêu?", answered=True, doc_ids=("hoc-phi",), rating="good")
-    question(session, at(DAY1, 10), "Thông báo cũ nói gì?", answered=True, doc_ids=("da-xoa",))
+    question(session, at(DAY1, 10), "Thông báo cũ nói gì?", answered=True, doc_ids=("da-xoa",), tentative=True)
     question(session, at(DAY2, 8), "hoc phi nam nay bao nhieu", answered=True, doc_ids=("hoc-phi",), rating="bad")
     question(session, at(DAY2, 9), RAW_TEXT, answered=False)
     question(session, at(DAY3, 9), "Học phí năm nay bao nhiêu?", answered=True, doc_ids=("hoc-phi",))

@@ -53,7 +53,7 @@ def test_messages_per_day_and_channel(seeded: Session) -> None:
 
 def test_answer_rate_and_ratings(seeded: Session) -> None:
     rate = stats.answer_rate(seeded, RANGE)
-    assert (rate.answered, rate.total, rate.percent) == (4, 6, "66,7%")
+    assert (rate.answered, rate.total, rate.percent, rate.tentative) == (4, 6, "66,7%", 1)
     assert stats.ratings(seeded, RANGE) == {"good": 1, "bad": 1}
     assert stats.answer_rate(seeded, StatsFilter(start=DAY3 + dt.timedelta(days=5), end=DAY3 + dt.timedelta(days=5))
                              ).percent == "–"

@@ -64,6 +64,7 @@ async def test_dashboard_shows_the_numbers_in_tables_and_chart_data(client_staff
     assert text_of(body, "total-messages") == "5"
     assert text_of(body, "total-questions") == "6"
     assert text_of(body, "answer-rate") == "66,7%"
+    assert text_of(body, "tentative-answers") == "1"  # answered with the caveat
     assert text_of(body, "ratings") == "1 / 1"
     assert "<td>Học phí năm nay bao nhiêu?</td><td>3</td><td>0</td>" in body
     assert "Quy định học phí 2025–2026" in body
