@@ -66,10 +66,11 @@ def questions_table(session: Session, flt: StatsFilter) -> Table:
     if flt.school:
         conditions.append(Question.school == flt.school)
     headers = ["Mã", "Thời điểm", "Kênh", "Người hỏi (mã băm)", "Trường", "Câu hỏi", "Đã trả lời",
-               "Độ tin cậy", "Câu trả lời", "Tài liệu", "Đánh giá", "Trạng thái xử lý"]
+               "Độ tin cậy", "Kèm lưu ý chưa chắc", "Câu trả lời", "Tài liệu", "Đánh giá",
+               "Trạng thái xử lý"]
     rows: list[list[Cell]] = [
         [q.id, _time(q.created_at), q.channel, q.user_hash, q.school or "", redact(q.text), _yes_no(q.answered),
-         round(q.confidence or 0.0, 3), redact(q.answer or ""), ", ".join(map(str, q.doc_ids or [])),
+         round(q.confidence or 0.0, 3), _yes_no(q.tentative), redact(q.answer or ""), ", ".join(map(str, q.doc_ids or [])),
          RATING_LABELS.get(q.rating or "", ""), q.review_status]
         for q in session.scalars(select(Question).where(*conditions).order_by(Question.created_at, Question.id))
     ]
@@ -118,6 +119,7 @@ def summary_table(board: stats.Dashboard, alerts: Sequence[str]) -> Table:
         *([f"Tin nhắn – {channel}", count] for channel, count in board.messages_per_channel.items()),
         ["Câu hỏi kiến thức", rate.total],
         ["Đã trả lời", rate.answered],
+        ["Trả lời kèm lưu ý chưa chắc", rate.tentative],
         ["Tỉ lệ trả lời", rate.percent],
         ["Đánh giá hữu ích", board.ratings["good"]],
         ["Đánh giá chưa hữu ích", board.ratings["bad"]],

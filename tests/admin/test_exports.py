@@ -69,6 +69,8 @@ def test_questions_export_is_redacted_and_hashed(session: Session) -> None:
         redacted = [row[5] for row in rows[1:] if row[3] == "legacy"]
         assert redacted == [f"Gọi cho tôi số {PHONE_MASK}, CCCD {ID_MASK} nhé"]
         assert len(rows) == 1 + 7
+        tentative = rows[0].index("Kèm lưu ý chưa chắc")
+        assert [row[5] for row in rows[1:] if row[tentative] == "Có"] == ["Thông báo cũ nói gì?"]
 
 
 def test_feedback_export_excludes_contact_and_recipient(session: Session) -> None:
