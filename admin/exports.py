@@ -70,8 +70,8 @@ def questions_table(session: Session, flt: StatsFilter) -> Table:
                "Trạng thái xử lý"]
     rows: list[list[Cell]] = [
         [q.id, _time(q.created_at), q.channel, q.user_hash, q.school or "", redact(q.text), _yes_no(q.answered),
-         round(q.confidence or 0.0, 3), _yes_no(q.tentative), redact(q.answer or ""), ", ".join(map(str, q.doc_ids or [])),
-         RATING_LABELS.get(q.rating or "", ""), q.review_status]
+         round(q.confidence or 0.0, 3), _yes_no(q.tentative), redact(q.answer or ""),
+         ", ".join(map(str, q.doc_ids or [])), RATING_LABELS.get(q.rating or "", ""), q.review_status]
         for q in session.scalars(select(Question).where(*conditions).order_by(Question.created_at, Question.id))
     ]
     return Table(title="Câu hỏi", headers=headers, rows=rows)
