@@ -46,7 +46,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“(\-–•*+\d\w])")
 _LIST_ITEM = re.compile(r"^([-–•*+]|[a-zđ]\)|\d+[.)])\s")
 _MATCH_TERMS = TermOptions(accented=False, folded=True, bigrams=True)
 CHUNK_MARGIN = 0.1  # share of the best fused score a chunk of the same document may trail by
-DOCUMENT_MARGIN = 0.02  # ... and a chunk of another document (all but a tie)
+DOCUMENT_MARGIN = 0.04  # ... and a chunk of another document (all but a tie)
 # Vietnamese capital and small letters, for names ("Nguyễn Thị Mai").
 _UPPER = "".join(c for c in map(chr, range(0x41, 0x1EFA)) if c.isupper() and c.isalpha())
 _LOWER = "".join(c for c in map(chr, range(0x61, 0x1EFA)) if c.islower() and c.isalpha())

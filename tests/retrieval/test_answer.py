@@ -243,6 +243,11 @@ def test_a_tied_document_that_gives_the_amount_answers_and_leads_the_sources(bm2
     answer = compose(asked, bm25, settings())
     assert answer.answer.startswith("- Tiền ăn: 30.000 đồng/ngày.")
     assert [source.doc_id for source in answer.sources] == ["tb-ban-tru", "faq-ban-tru", "tb-cu"]
+    # 3.5 % behind still counts as a tie (DOCUMENT_MARGIN); 6 % behind does not.
+    close = hit(notice.chunk.text, 0.595, doc_id="tb-ban-tru", chunk_id=2)
+    far = hit(notice.chunk.text, 0.58, doc_id="tb-ban-tru", chunk_id=2)
+    assert answering_hit(SearchResult([faq, close], 0.9, asked.query_tokens)) is close
+    assert answering_hit(SearchResult([faq, far], 0.9, asked.query_tokens)) is faq
     how = SearchResult([faq, notice], 0.9, tokenize("đăng ký bán trú thế nào"))
     assert answering_hit(how) is faq  # nothing asked for: the FAQ stays first
     far = SearchResult([faq, behind], 0.9, tokenize("tiền ăn bán trú một ngày bao nhiêu"))
