@@ -130,18 +130,24 @@ def table(rows: list[tuple[str, dict[str, float]]], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _bm25(settings: Any) -> Any:
+    from retrieval.index import index_dir, load_snapshot
+
+    snapshot = load_snapshot(index_dir(settings))
+    return snapshot.bm25 if snapshot else None
+
+
 def answer_metrics(results: list[Any], questions: list[dict[str, Any]], threshold: float
                    ) -> dict[str, float]:
-    """`bot eval` metrics from search results at a given threshold (no re-search)."""
+    """`bot eval` metrics from search results at a given threshold (no re-search): the answers
+    are composed as the bot composes them, so the quoted chunk's document leads the sources."""
     from bot.cli.ask import metrics
-    from retrieval.answer import sources
-    from retrieval.types import Answer
+    from retrieval.answer import compose
 
-    triples = []
-    for result, question in zip(results, questions, strict=True):
-        answered = bool(result.hits) and result.confidence >= threshold
-        answer = Answer(answered, "", result.confidence, sources(result, 5) if answered else [])
-        triples.append((question["expected_doc"], answer, 0.0))
+    settings = current_settings(confidence_threshold=threshold)
+    bm25 = _bm25(settings)
+    triples = [(question["expected_doc"], compose(result, bm25, settings), 0.0)
+               for result, question in zip(results, questions, strict=True)]
     values = metrics(triples)
     return {k: v for k, v in values.items() if not k.startswith(("n", "latency"))}
 
@@ -151,10 +157,8 @@ def caveat_metrics(results: list[Any], questions: list[dict[str, Any]], settings
     """How many answers the bot gives, and the share it gives with the caveat (tentative), for
     questions the knowledge base answers and for those it does not."""
     from retrieval.answer import compose
-    from retrieval.index import index_dir, load_snapshot
 
-    snapshot = load_snapshot(index_dir(settings))
-    bm25 = snapshot.bm25 if snapshot else None
+    bm25 = _bm25(settings)
     values = {}
     for label, answerable in (("answerable", True), ("unanswerable", False)):
         answers = [compose(result, bm25, settings)
