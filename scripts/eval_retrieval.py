@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -131,9 +132,17 @@ def table(rows: list[tuple[str, dict[str, float]]], title: str) -> str:
 
 
 def _bm25(settings: Any) -> Any:
-    from retrieval.index import index_dir, load_snapshot
+    """The BM25 index answers quote from (loaded once per index folder: the sweep asks often)."""
+    from retrieval.index import index_dir
 
-    snapshot = load_snapshot(index_dir(settings))
+    return _bm25_at(index_dir(settings))
+
+
+@functools.lru_cache(maxsize=2)
+def _bm25_at(folder: Path) -> Any:
+    from retrieval.index import load_snapshot
+
+    snapshot = load_snapshot(folder)
     return snapshot.bm25 if snapshot else None
 
 

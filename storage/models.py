@@ -46,7 +46,7 @@ class Turn(Base):
 class Question(Base):
     """A knowledge question the bot handled: what it answered and how it was rated.
 
-    Unanswered, tentative or low-confidence and badly rated questions form the admins' review
+    Unanswered, tentative, low-confidence and badly rated questions form the admins' review
     queue.
     """
 

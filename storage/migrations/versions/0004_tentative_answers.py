@@ -6,7 +6,7 @@ so they stay in the review queue.
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-29 07:50:00
+Create Date: 2026-11-29 06:45:00
 """
 
 from __future__ import annotations
