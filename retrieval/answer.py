@@ -74,6 +74,17 @@ _ASKS = {
                re.compile(rf"\b(?:[Tt]hầy|[Cc]ô|[Ôô]ng|[Bb]à|[Đđ]ồng chí|[Đđ]/c)\s+[{_UPPER}]|"
                           rf"(?:\b[{_UPPER}][{_LOWER}]+ ){{2}}[{_UPPER}][{_LOWER}]+\b")),
 }
+# A question about a price ("giá bao nhiêu", "học phí bn", "hết bao nhiêu tiền", not a percentage)
+# wants a sum of money: when the chunk chosen shows none, a chunk of the same document within
+# `PRICE_MARGIN` of the best score that shows one answers instead (the bus notice's price list
+# rather than its introduction, which names the village asked about).
+_PRICE_WORDS = re.compile(r"\b(?:tien|gia bao|gia bn|gia la|gia mot|gia 1|hoc phi|muc thu|muc phi|"
+                          r"le phi|chi phi|het bao nhieu|dong bao nhieu|nop bao nhieu)\b")
+_QUANTITY = re.compile(r"\b(?:bao nhieu|bn|may tien|het bao)\b")
+_PERCENT = re.compile(r"\bphan tram\b|%")
+_MONEY = re.compile(r"\d[\d.,]* ?(?:đồng|nghìn|ngàn|triệu|k\b)|(?:nghìn|ngàn|triệu) đồng|\bmiễn\b|"
+                    r"không thu", re.IGNORECASE)
+PRICE_MARGIN = 0.3
 # Kinds whose absence from the answer means it cannot be the answer (a phone number, a name):
 # the answer is then given as tentative, whatever the confidence.
 _MUST_GIVE = ("phone", "person")
@@ -101,6 +112,13 @@ def asked_kinds(question_tokens: list[str]) -> list[str]:
     if "phone" in kinds:  # "sđt là bao nhiêu" asks for the number, not an amount
         kinds = [kind for kind in kinds if kind != "amount"]
     return kinds
+
+
+def asks_price(question_tokens: list[str]) -> bool:
+    """Whether the question asks how much something costs (see `_PRICE_WORDS`)."""
+    folded = " ".join(fold(token) for token in question_tokens)
+    return bool(_PRICE_WORDS.search(folded) and _QUANTITY.search(folded)
+                and not _PERCENT.search(folded))
 
 
 def lacking(question_tokens: list[str], answer: str) -> list[str]:
@@ -177,11 +195,26 @@ def answering_hit(result: SearchResult) -> Hit:
     and another chunk of the same document, nearly as good, gives more of that; or, when the
     best document gives none of it, a chunk of another document all but tied with the best
     (within `DOCUMENT_MARGIN`) that does ("tiền ăn bán trú một ngày bao nhiêu": the FAQ on
-    registering says amounts come in each semester's notice, the notice has them)."""
+    registering says amounts come in each semester's notice, the notice has them).  A price
+    question whose chosen chunk shows no sum of money looks further in that chunk's document
+    (`PRICE_MARGIN`)."""
     best = result.hits[0]
     kinds = asked_kinds(result.query_tokens)
     if not kinds:
         return best
+    chosen = _giving_hit(result, kinds)
+    if asks_price(result.query_tokens) and not _MONEY.search(chosen.chunk.text):
+        priced = [hit for hit in result.hits if hit.document.id == chosen.document.id
+                  and hit.score >= best.score * (1.0 - PRICE_MARGIN) and _MONEY.search(hit.chunk.text)]
+        if priced:
+            return max(priced, key=lambda hit: hit.score)
+    return chosen
+
+
+def _giving_hit(result: SearchResult, kinds: list[str]) -> Hit:
+    """The chunk that gives most of what is asked among the best document's near-best chunks,
+    else a chunk of an all but tied document that gives some, else the best chunk."""
+    best = result.hits[0]
 
     def giving(hit: Hit) -> int:
         return sum(any(_ASKS[kind][1].search(unit) for kind in kinds)

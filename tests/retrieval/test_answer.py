@@ -12,6 +12,7 @@ from retrieval.answer import (
     TENTATIVE_TEXT,
     answering_hit,
     asked_kinds,
+    asks_price,
     citation,
     compose,
     extract,
@@ -230,6 +231,32 @@ def test_the_answer_comes_from_the_chunk_that_gives_what_is_asked(bm25: BM25Inde
     assert answering_hit(SearchResult([intro, far], 0.9, tokenize("xe bao nhiêu tiền"))) is intro
     plain = SearchResult([intro, price], 0.9, tokenize("xe đưa đón học sinh"))
     assert answering_hit(plain) is intro  # nothing asked for: the best chunk
+
+
+def test_a_price_question_takes_the_chunk_with_the_price_even_well_behind(bm25: BM25Index) -> None:
+    # The introduction names the village asked about; the price list is 21 % behind.
+    intro = hit("Tuyến xe đưa đón học sinh thôn Bến Đò do Hợp tác xã tổ chức.", 0.77, chunk_id=1)
+    price = hit("3. Giá vé\n- Hai chiều: 220.000 đồng/tháng.", 0.61, chunk_id=2, section="3. Giá vé")
+    far = hit("- Một chiều: 130.000 đồng/tháng.", 0.50, chunk_id=3)
+    other = hit("Học phí: 100.000 đồng.", 0.70, doc_id="other", chunk_id=4)  # not a tie
+
+    def asked(question: str) -> SearchResult:
+        return SearchResult([intro, other, price, far], 0.9, tokenize(question))
+
+    assert asks_price(tokenize("xe dua don thon ben do gia bn mot thang"))
+    assert answering_hit(asked("xe dua don thon ben do gia bn mot thang")) is price
+    assert answering_hit(asked("Xe đưa đón thôn Bến Đò hết bao nhiêu tiền?")) is price
+    answer = compose(asked("xe đưa đón thôn Bến Đò giá bao nhiêu một tháng"), bm25, settings())
+    assert "- Hai chiều: 220.000 đồng/tháng." in answer.answer and "Tuyến xe" not in answer.answer
+    assert answer.sources[0].section == "3. Giá vé"
+    # Not a price: a count, or a percentage, keeps the best chunk.
+    assert not asks_price(tokenize("xe đưa đón thôn Bến Đò có bao nhiêu chỗ"))
+    assert answering_hit(asked("xe đưa đón thôn Bến Đò có bao nhiêu chỗ")) is intro
+    assert not asks_price(tokenize("tiền xe được hỗ trợ bao nhiêu phần trăm"))
+    # Further behind than PRICE_MARGIN (30 %) is too far.
+    behind = hit("3. Giá vé\n- Hai chiều: 220.000 đồng/tháng.", 0.53, chunk_id=2, section="3. Giá vé")
+    late = SearchResult([intro, behind], 0.9, tokenize("xe thôn Bến Đò giá bao nhiêu"))
+    assert answering_hit(late) is intro
 
 
 def test_a_tied_document_that_gives_the_amount_answers_and_leads_the_sources(bm25: BM25Index) -> None:
