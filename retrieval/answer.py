@@ -50,6 +50,9 @@ DOCUMENT_MARGIN = 0.04  # ... and a chunk of another document (all but a tie)
 # Vietnamese capital and small letters, for names ("Nguyễn Thị Mai").
 _UPPER = "".join(c for c in map(chr, range(0x41, 0x1EFA)) if c.isupper() and c.isalpha())
 _LOWER = "".join(c for c in map(chr, range(0x61, 0x1EFA)) if c.islower() and c.isalpha())
+# A sum of money as documents write it ("220.000 đồng", "30 nghìn"), or none to pay.
+_SUM = r"\d[\d.,]* ?(?:đồng|nghìn|ngàn|triệu|k\b)"
+_FREE = r"\bmiễn\b|không thu"
 # What a question asks for (folded phrases of its words) and how a sentence that gives it looks.
 _ASKS = {
     "when": (("bao gio", "khi nao", "luc nao", "ngay nao", "hom nao", "may gio", "thu may",
@@ -59,8 +62,7 @@ _ASKS = {
                         r"\bthứ (?:hai|ba|tư|năm|sáu|bảy|\d)|chủ nhật|hằng ngày|hàng tuần",
                         re.IGNORECASE)),
     "amount": (("bao nhieu", "may tien", "gia bao", "muc thu", "muc phi", "het bao"),
-               re.compile(r"\d[\d.,]* ?(?:đồng|nghìn|ngàn|triệu|%|k\b)|\bmiễn\b|không thu",
-                          re.IGNORECASE)),
+               re.compile(rf"{_SUM}|\d[\d.,]* ?%|{_FREE}", re.IGNORECASE)),
     "where": (("o dau", "cho nao", "noi nao", "dia diem", "tai dau"),
               re.compile(r"\btại\b|\bđịa điểm\b|\bphòng\b|\bthôn\b|\bđiểm\b|\bsố nhà\b",
                          re.IGNORECASE)),
@@ -82,8 +84,8 @@ _PRICE_WORDS = re.compile(r"\b(?:tien|gia bao|gia bn|gia la|gia mot|gia 1|hoc ph
                           r"le phi|chi phi|het bao nhieu|dong bao nhieu|nop bao nhieu)\b")
 _QUANTITY = re.compile(r"\b(?:bao nhieu|bn|may tien|het bao)\b")
 _PERCENT = re.compile(r"\bphan tram\b|%")
-_MONEY = re.compile(r"\d[\d.,]* ?(?:đồng|nghìn|ngàn|triệu|k\b)|(?:nghìn|ngàn|triệu) đồng|\bmiễn\b|"
-                    r"không thu", re.IGNORECASE)
+# An amount that is money (not a percentage), or a table priced in "nghìn đồng".
+_MONEY = re.compile(rf"{_SUM}|(?:nghìn|ngàn|triệu) đồng|{_FREE}", re.IGNORECASE)
 PRICE_MARGIN = 0.3
 # Kinds whose absence from the answer means it cannot be the answer (a phone number, a name):
 # the answer is then given as tentative, whatever the confidence.
