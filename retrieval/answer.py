@@ -44,6 +44,7 @@ TENTATIVE_TEXT = (
 # Sentences end at . ! ? ; before a capital letter, digit, quote, bracket or list mark.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“(\-–•*+\d\w])")
 _LIST_ITEM = re.compile(r"^([-–•*+]|[a-zđ]\)|\d+[.)])\s")
+_NUMBER_MARK = re.compile(r"^(?:\d{1,3}|[IVXLC]+)\.$")  # "1." or "II." before a heading
 _MATCH_TERMS = TermOptions(accented=False, folded=True, bigrams=True)
 CHUNK_MARGIN = 0.1  # share of the best fused score a chunk of the same document may trail by
 DOCUMENT_MARGIN = 0.04  # ... and a chunk of another document (all but a tie)
@@ -100,9 +101,15 @@ def split_units(text: str) -> list[str]:
 
 
 def _units_by_line(text: str) -> list[tuple[int, str]]:
-    """(line number, unit) for each unit of `split_units`."""
-    return [(number, part.strip()) for number, line in enumerate(text.splitlines())
-            for part in _SENTENCE_END.split(line.strip()) if part.strip()]
+    """(line number, unit) for each unit of `split_units`; a numbered heading stays whole
+    ("1. Thời gian khám", not "1." and "Thời gian khám")."""
+    units: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines()):
+        parts = [part.strip() for part in _SENTENCE_END.split(line.strip()) if part.strip()]
+        if len(parts) > 1 and _NUMBER_MARK.match(parts[0]):
+            parts[:2] = [f"{parts[0]} {parts[1]}"]
+        units += [(number, part) for part in parts]
+    return units
 
 
 def asked_kinds(question_tokens: list[str]) -> list[str]:
@@ -143,6 +150,63 @@ def _shorten(text: str, limit: int) -> str:
     return cut + "…"
 
 
+def _rank(unit: str) -> int | None:
+    """How high a unit's list mark stands: "1." 0, "a)" 1, "-" 2; None for no list mark."""
+    match = _LIST_ITEM.match(unit)
+    if not match:
+        return None
+    mark = match.group(1)
+    return 0 if mark[0].isdigit() else 1 if mark[0].isalpha() else 2
+
+
+def _followers(units: list[str], index: int) -> list[int]:
+    """What a unit ending with ":" introduces: the next unit, then the list items after it
+    that stand no higher than the first of them ("Hồ sơ gồm:" and its "- " lines; "như sau:",
+    "1. Số chỗ" and its "- " lines, "2. Hồ sơ" …; not the "2." heading after "a)", "b)")."""
+    if not units[index].endswith(":"):
+        return []
+    following: list[int] = []
+    top: int | None = None
+    for position in range(index + 1, len(units)):
+        rank = _rank(units[position])
+        if following and (rank is None or (top is not None and rank < top)):
+            break
+        following.append(position)
+        top = rank if top is None else top
+    return following
+
+
+def _fit(groups: list[list[int]], units: list[str], lines: list[int], limit: int) -> set[int]:
+    """The units of `groups` (each a unit and what it introduces, best group first) that fit
+    in `limit` characters, a group's units in order until one does not fit.  The best unit
+    and the first unit it introduces are always kept (the text is shortened afterwards).  A
+    unit that introduces what did not fit, or what the chunk does not hold ("cụ thể như
+    sau:" closing a chunk), says nothing by itself and is left out with the clauses of its
+    sentence (`lines`: each unit's line), unless it is all there is."""
+    chosen: dict[int, None] = {}
+    length = -1
+    for number, group in enumerate(groups):
+        for position, index in enumerate(group):
+            if index in chosen:
+                continue
+            extra = len(units[index]) + 1
+            if length + extra > limit and not (number == 0 and position < 2):
+                break
+            chosen[index] = None
+            length += extra
+    dangling: set[int] = set()
+    for index in chosen:
+        if units[index].endswith(":") and index + 1 not in chosen:
+            dangling.add(index)
+            # ... with the clauses of its sentence ("… lớp, học sinh; tổ hợp môn … như sau:")
+            while (index - 1 in chosen and lines[index - 1] == lines[index]
+                   and units[index - 1].endswith(";")):
+                index -= 1
+                dangling.add(index)
+    kept = set(chosen) - dangling
+    return kept or set(chosen)
+
+
 def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit: int) -> str:
     """The most relevant sentences of `chunk_text` for the question, in their original order."""
     numbered = _units_by_line(chunk_text)
@@ -161,27 +225,12 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
                    else weight for weight, unit in zip(weights, units, strict=True)]
         threshold = threshold or bonus
     best = max(range(len(units)), key=lambda i: (weights[i], -i))
-    chosen = {best}
-    # A unit ending with ":" introduces what follows: keep the next unit and the list items.
-    if units[best].endswith(":"):
-        follower = best + 1
-        while follower < len(units) and (
-            follower == best + 1 or _LIST_ITEM.match(units[follower])
-        ):
-            chosen.add(follower)
-            follower += 1
-    for index in sorted(range(len(units)), key=lambda i: (-weights[i], i)):
-        if index not in chosen and weights[index] > 0 and weights[index] >= threshold:
-            chosen.add(index)
-    selected: list[str] = []
-    length = 0
-    for index in sorted(chosen, key=lambda i: (i != best, -weights[i], i)):
-        extra = len(units[index]) + (1 if selected else 0)
-        if selected and length + extra > limit:
-            continue
-        selected.append(units[index])
-        length += extra
-    order = sorted(units.index(unit) for unit in selected)
+    others = [index for index in sorted(range(len(units)), key=lambda i: (-weights[i], i))
+              if index != best and weights[index] > 0 and weights[index] >= threshold]
+    chosen = _fit([[best, *_followers(units, best)],
+                   *([index, *_followers(units, index)] for index in others)],
+                  units, [line for line, _ in numbered], limit)
+    order = sorted(chosen)
     # List lines stay lines; sentences of one line ("220.000 đồng/tháng; một chiều: …") stay together.
     by_lines = any(_LIST_ITEM.match(units[i]) for i in order)
     text = units[order[0]]

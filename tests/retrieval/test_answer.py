@@ -62,6 +62,9 @@ def test_split_units_on_sentences_and_lines() -> None:
     assert split_units("Câu một. Câu hai!\n- Ý a;\n\n- Ý b") == [
         "Câu một.", "Câu hai!", "- Ý a;", "- Ý b"]
     assert split_units("") == []
+    # a numbered heading is one unit with its number
+    assert split_units("1. Thời gian khám\nII. Địa điểm. Phòng y tế") == [
+        "1. Thời gian khám", "II. Địa điểm.", "Phòng y tế"]
 
 
 def test_extract_keeps_the_relevant_sentence_not_the_whole_chunk(bm25: BM25Index) -> None:
@@ -76,6 +79,35 @@ def test_extract_keeps_the_list_a_heading_line_introduces(bm25: BM25Index) -> No
     answer = extract(tokenize("hồ sơ tuyển sinh lớp 1 gồm những gì"), LIST_CHUNK, bm25, 600)
     assert answer.startswith("Hồ sơ tuyển sinh lớp 1 gồm:")
     assert "- Đơn xin nhập học;" in answer and "- Bản sao giấy khai sinh." in answer
+
+
+def test_extract_keeps_what_a_chosen_introduction_announces_and_drops_a_dangling_one(
+        bm25: BM25Index) -> None:
+    results = (
+        "1. Kết quả tuyển sinh lớp 10\n"
+        "- Trường tuyển 538 học sinh lớp 10.\n"
+        "- Học sinh trúng tuyển lớp 10 với điểm trúng tuyển như sau:\n"
+        "- Nguyện vọng 1: từ 13,0 trở lên.\n"
+        "- Nguyện vọng 2: từ 39,0 trở lên.\n"
+        "2. Ôn tập và thi lại\n"
+        "- Ôn tập từ ngày 29/7."
+    )
+    answer = extract(tokenize("trường tuyển bao nhiêu học sinh lớp 10"), results, bm25, 600)
+    assert "- Trường tuyển 538 học sinh lớp 10." in answer
+    assert "như sau:\n- Nguyện vọng 1: từ 13,0 trở lên.\n- Nguyện vọng 2: từ 39,0" in answer
+    assert "Ôn tập" not in answer  # "2." is a heading of its own, not one of the "-" items
+    closing = ("Học phí lớp 1 được miễn hoàn toàn. "
+               "Nhà trường thông báo học phí lớp 1 như sau:")
+    assert extract(tokenize("học phí lớp 1"), closing, bm25, 600) == (
+        "Học phí lớp 1 được miễn hoàn toàn.")
+    # ... with the clauses of its sentence
+    clauses = ("Học phí lớp 1 được miễn hoàn toàn.\n"
+               "Nhà trường công bố học phí lớp 1; các khoản thu học phí lớp 1 như sau:")
+    assert extract(tokenize("học phí lớp 1"), clauses, bm25, 600) == (
+        "Học phí lớp 1 được miễn hoàn toàn.")
+    # An introduction that is all there is stays: something must be said.
+    assert extract(tokenize("học phí"), "Các khoản học phí như sau:", bm25, 600) == (
+        "Các khoản học phí như sau:")
 
 
 def test_extract_respects_the_length_limit(bm25: BM25Index) -> None:
