@@ -52,6 +52,15 @@ class ReviewError(AdminError):
     the page shows the message and changes nothing."""
 
 
+# Why a question is in the queue, as the filter offers it (the first that applies, like
+# `QueuedQuestion.reason`): not answered; answered but rated unhelpful; answered unsure.
+REASONS = {
+    "unanswered": "Bot không trả lời được",
+    "rated_bad": "Phụ huynh đánh giá chưa hữu ích",
+    "unsure": "Bot trả lời chưa chắc (kèm lưu ý, độ tin cậy thấp)",
+}
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     """What the staff member narrowed the queue to ("" / None: everything)."""
@@ -60,6 +69,7 @@ class QueueFilters:
     channel: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    reason: str = ""  # a key of REASONS
 
 
 @dataclass(frozen=True)
@@ -156,7 +166,20 @@ def load_queue(
     if filters.date_to:
         end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time())
         query = query.where(Question.created_at < end)
+    if filters.reason in REASONS:
+        query = query.where(_for_reason(filters.reason))
     return [_detached(q) for q in session.scalars(query)][::-1]
+
+
+def _for_reason(reason: str) -> ColumnElement[bool]:
+    """Queued questions whose first reason is `reason` (within `_in_queue`)."""
+    answered = Question.answered.is_(True)
+    not_rated_bad = or_(Question.rating.is_(None), Question.rating != "bad")
+    return {
+        "unanswered": Question.answered.is_(False),
+        "rated_bad": answered & (Question.rating == "bad"),
+        "unsure": answered & not_rated_bad,
+    }[reason]
 
 
 def _detached(question: Question) -> QueuedQuestion:

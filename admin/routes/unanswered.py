@@ -22,6 +22,7 @@ from admin.answer_delivery import deliver_answer, store_deliveries
 from admin.clustering import current_restorer, question_vectors
 from admin.deps import CurrentUser, SessionDep, protected_router
 from admin.review import (
+    REASONS,
     QuestionGroup,
     QueuedQuestion,
     QueueFilters,
@@ -86,9 +87,10 @@ def _group_sync(questions: list[QueuedQuestion], threshold: float) -> tuple[list
 
 @router.get(LIST_URL, include_in_schema=False)
 async def queue_page(request: Request, user: CurrentUser, db: SessionDep, school: str = "", channel: str = "",
-                     date_from: str = "", date_to: str = "") -> Response:
+                     date_from: str = "", date_to: str = "", reason: str = "") -> Response:
     filters = QueueFilters(school=school.strip(), channel=channel.strip() if channel in CHANNELS else "",
-                           date_from=_date(date_from), date_to=_date(date_to))
+                           date_from=_date(date_from), date_to=_date(date_to),
+                           reason=reason if reason in REASONS else "")
     low = _low_confidence()
     questions = load_queue(db, filters, low_confidence=low, limit=MAX_GROUPED)
     schools = queue_schools(db, low_confidence=low)
@@ -96,7 +98,8 @@ async def queue_page(request: Request, user: CurrentUser, db: SessionDep, school
     groups, warning = await asyncio.to_thread(_group_sync, questions, threshold)
     return render(request, "unanswered.html", {
         "title": "Câu hỏi chưa trả lời", "groups": groups, "filters": filters, "schools": schools,
-        "channels": CHANNELS, "question_count": len(questions), "warning": warning, "low_confidence": low,
+        "channels": CHANNELS, "reasons": REASONS, "question_count": len(questions), "warning": warning,
+        "low_confidence": low,
         "capped": len(questions) >= MAX_GROUPED,
     })
 

@@ -19,6 +19,8 @@ from admin.answer_delivery import DeliveryTarget, deliver_answer, store_deliveri
 from admin.clustering import QuestionVectors, current_restorer, question_vectors
 from admin.indexing import refresh_failed, refresh_index
 from admin.review import (
+    REASONS,
+    QueuedQuestion,
     QueueFilters,
     ReviewError,
     answer_group,
@@ -113,6 +115,31 @@ def test_queue_filters(data_dir: Path) -> None:
         assert ids(date_from=dt.date(2030, 1, 1)) == []
         newest = ask("c", at=NOW + dt.timedelta(hours=1))
         assert [q.id for q in load_queue(session, QueueFilters(), low_confidence=LOW, limit=2)] == [new, newest]
+
+
+def test_queue_filter_by_reason_follows_the_reason_shown(data_dir: Path) -> None:
+    unanswered = ask("giá vàng", confidence=0.2)
+    rated_bad_unanswered = ask("lịch thi", confidence=0.3)
+    rated_bad = ask("đồng phục", answered=True, confidence=0.55)
+    shaky = ask("học phí", answered=True, confidence=0.55)
+    caveat = ask("sdt nhà xe", answered=True, confidence=0.9, tentative=True)
+    ask("xe đưa đón", answered=True, confidence=0.9)  # not queued at all
+    with session_scope() as session:
+        rate_question(session, question_id=rated_bad_unanswered, rating="bad")
+        rate_question(session, question_id=rated_bad, rating="bad")
+    with session_scope() as session:
+        def by(reason: str) -> list[QueuedQuestion]:
+            return load_queue(session, QueueFilters(reason=reason), low_confidence=LOW)
+
+        assert [q.id for q in by("unanswered")] == [unanswered, rated_bad_unanswered]
+        assert [q.id for q in by("rated_bad")] == [rated_bad]
+        assert [q.id for q in by("unsure")] == [shaky, caveat]
+        assert len(by("")) == len(by("no-such-reason")) == 5
+        # each filter holds exactly the questions whose shown reason is its own
+        shown = {q.id: q.reason(LOW) for q in by("")}
+        assert {shown[q.id] for q in by("unanswered")} == {REASONS["unanswered"]}
+        assert {shown[q.id].split(" (")[0] for q in by("unsure")} == {
+            "Độ tin cậy thấp", "Bot trả lời kèm lưu ý chưa chắc"}
 
 
 def test_groups_are_sorted_by_count_then_recency_with_their_facts(data_dir: Path) -> None:

@@ -143,6 +143,22 @@ async def test_queue_filters_by_channel_school_and_dates(client_staff: AdminClie
     assert groups_in(older.text) == [str(zalo)]
 
 
+async def test_queue_filters_by_reason(client_staff: AdminClient) -> None:
+    unanswered = ask("hoc phi bao nhieu", at=NOW - dt.timedelta(days=1))
+    rated_bad = ask("đồng phục", answered=True, confidence=0.9, rating="bad", at=NOW - dt.timedelta(days=2))
+    with session_scope() as session:
+        caveat = record_question(session, channel="web", user_hash="h", text="sdt nhà xe", answered=True,
+                                 confidence=0.9, recipient="r", tentative=True).id
+    page = await client_staff.get("/admin/unanswered?reason=unsure")
+    assert groups_in(page.text) == [str(caveat)]
+    assert '<option value="unsure" selected>' in page.text and "Bỏ lọc" in page.text
+    assert groups_in((await client_staff.get("/admin/unanswered?reason=unanswered")).text) == [str(unanswered)]
+    assert groups_in((await client_staff.get("/admin/unanswered?reason=rated_bad")).text) == [str(rated_bad)]
+    # an unknown reason is ignored: the whole queue
+    everything = await client_staff.get("/admin/unanswered?reason=%3Cx%3E")
+    assert sorted(groups_in(everything.text)) == sorted(map(str, [unanswered, rated_bad, caveat]))
+
+
 async def test_only_the_most_recent_questions_are_grouped(
     client_staff: AdminClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
