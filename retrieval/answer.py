@@ -9,7 +9,9 @@ date, an amount or a place, which rarely repeats the question's words ("Thời g
 ngày 23/01/2027"): such sentences count as sharing half of the best sentence's weight, and
 among the best document's chunks that scored within `CHUNK_MARGIN` of its best one, the answer
 is taken from the chunk with the most such sentences (the price list of a bus notice rather
-than its introduction, which repeats the title's words).  A citation line follows:
+than its introduction, which repeats the title's words).  A quoted sentence that introduces
+what follows ("… điểm trúng tuyển như sau:") brings its list along, or is left out when the
+list does not fit or is not in the chunk.  A citation line follows:
 "Nguồn: <title>, số <number>, ngày <dd/mm/yyyy>, <section>" and the link when there is one.
 Below the confidence threshold the bot says honestly that it has no official information
 and offers to pass the question on to staff.  Just above it (below `tentative_below`) the
