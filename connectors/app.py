@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 
 from connectors import health, webchat
 from connectors.body_limit import BodySizeLimit
+from connectors.logging_setup import configure_logging
 from connectors.rasa_client import RasaClient
 from connectors.settings import AppSettings, get_app_settings
 from connectors.transport import ChatTransport, DirectRasaTransport, QueuedTransport
@@ -63,7 +64,7 @@ def create_app(
     """
     http = http_client if http_client is not None else httpx.AsyncClient()
     redis_client = redis if redis is not None else aioredis.from_url(settings.redis_url)
-    rasa = RasaClient(settings.rasa_url, http, settings.rasa_timeout_seconds)
+    rasa = RasaClient(settings.rasa_url, http, settings.rasa_timeout_seconds, settings.rasa_token)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -147,9 +148,7 @@ def _storage_turn_log() -> TurnLog:
 
 def main() -> FastAPI:
     """The app for `uvicorn --factory connectors.app:main`, configured from the environment."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging()
     settings = get_app_settings()
     http = httpx.AsyncClient()
     redis_client = aioredis.from_url(settings.redis_url)
@@ -158,7 +157,7 @@ def main() -> FastAPI:
     runtime = PlatformRuntime.from_environment(
         redis=redis_client,
         http=http,
-        rasa=RasaClient(settings.rasa_url, http, settings.rasa_timeout_seconds),
+        rasa=RasaClient(settings.rasa_url, http, settings.rasa_timeout_seconds, settings.rasa_token),
         web_session_ttl_s=int(settings.webchat_session_hours * 3600),
     )
     app = create_app(settings, http_client=http, redis=redis_client, runtime=runtime)

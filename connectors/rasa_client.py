@@ -32,10 +32,12 @@ ANSWER_META_KIND = "answer_meta"
 class RasaClient:
     """Sends residents' messages to Rasa's REST channel with an injected `httpx.AsyncClient`."""
 
-    def __init__(self, base_url: str, http_client: httpx.AsyncClient, timeout: float) -> None:
+    def __init__(self, base_url: str, http_client: httpx.AsyncClient, timeout: float,
+                 token: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self._http = http_client
         self._timeout = timeout
+        self._token = token  # Rasa's HTTP API token; the REST channel needs none
 
     async def send(self, sender: str, text: str) -> list[OutgoingMessage]:
         """One turn: post `text` as `sender` and return the bot's replies in order.
@@ -69,7 +71,9 @@ class RasaClient:
     async def status(self) -> dict[str, Any]:
         """Rasa's `/status` (the loaded model); raises `RasaUnavailable` when it is not ready."""
         try:
-            response = await self._http.get(self.base_url + STATUS_PATH, timeout=self._timeout)
+            params = {"token": self._token} if self._token else None
+            response = await self._http.get(self.base_url + STATUS_PATH, params=params,
+                                            timeout=self._timeout)
         except httpx.TimeoutException as error:
             raise RasaUnavailable("Rasa /status timed out") from error
         except httpx.TransportError as error:

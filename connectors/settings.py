@@ -40,6 +40,11 @@ class AppSettings(BaseSettings):
     rasa_url: str = Field(
         default="http://127.0.0.1:5005", description="Base URL of the Rasa server (REST channel)."
     )
+    rasa_token: str = Field(
+        default="",
+        description="Token of Rasa's HTTP API (`rasa run --auth-token`), sent with /status. "
+        "`make run` makes a new one at each start; set it only when you start Rasa yourself.",
+    )
     action_server_url: str = Field(
         default="http://127.0.0.1:5055", description="Base URL of the action server (for /health)."
     )

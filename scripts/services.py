@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -132,6 +133,10 @@ class Stack:
         self.action_server_url = ""
         self.rasa_url = ""
         self.app_url = ""
+        # Rasa's HTTP API (/status, /conversations, /model) asks for this token; the app sends
+        # it with /status.  A fresh one per start unless one is set (APP_RASA_TOKEN).
+        self.rasa_token = (self.extra_env.get("APP_RASA_TOKEN") or os.environ.get("APP_RASA_TOKEN")
+                           or secrets.token_urlsafe(32))
 
     # ---- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> Stack:
@@ -155,7 +160,8 @@ class Stack:
         """Start `service` (command, env, log file set) and wait until it is healthy."""
         assert service.log_path is not None
         with open(service.log_path, "ab") as log:
-            log.write(f"\n==== {time.strftime('%H:%M:%S')} {' '.join(service.command)}\n".encode())
+            shown = " ".join("***" if part == self.rasa_token else part for part in service.command)
+            log.write(f"\n==== {time.strftime('%H:%M:%S')} {shown}\n".encode())
             log.flush()
             try:
                 service.process = subprocess.Popen(
@@ -256,8 +262,8 @@ class Stack:
         if not RASA_BIN.exists():
             raise ServiceError(f"{RASA_BIN} is missing: run `make setup`")
         self.rasa_url = f"http://{HOST}:{port}"
-        command = [str(RASA_BIN), "run", "--enable-api", "-m", str(model), "-p", str(port),
-                   "-i", HOST]
+        command = [str(RASA_BIN), "run", "--enable-api", "--auth-token", self.rasa_token,
+                   "-m", str(model), "-p", str(port), "-i", HOST]
         for flag, name in (("--endpoints", "endpoints.yml"), ("--credentials", "credentials.yml")):
             if (ROOT / name).exists():
                 command += [flag, str(ROOT / name)]
@@ -268,7 +274,7 @@ class Stack:
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
         env.setdefault("MPLCONFIGDIR", str(self.log_dir / "mpl"))
-        status = f"{self.rasa_url}/status"
+        status = f"{self.rasa_url}/status?token={self.rasa_token}"
         return self.launch(Service("rasa", self.rasa_url, self.log_dir / "rasa.log", command,
                                     env, lambda: http_status(status, timeout=5) == 200, 240.0))
 
@@ -282,6 +288,7 @@ class Stack:
                    "--port", str(port)]
         env = self.base_env()
         env.update({"APP_HOST": host, "APP_PORT": str(port), "APP_RASA_URL": self.rasa_url,
+                    "APP_RASA_TOKEN": self.rasa_token,
                     "APP_ACTION_SERVER_URL": self.action_server_url,
                     "APP_REDIS_URL": self.redis_url})
         health = f"{self.app_url}/health"

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from fastapi import APIRouter
 
 from connectors.dedup import Deduplicator
+from connectors.logging_setup import configure_logging
 from connectors.outbound import Outbound, Sender
 from connectors.platform_settings import (
     MessengerSettings,
@@ -131,7 +132,8 @@ async def run_forever() -> None:
     app_settings = get_app_settings()
     redis = aioredis.from_url(app_settings.redis_url)
     async with httpx.AsyncClient() as http:
-        rasa = RasaClient(app_settings.rasa_url, http, app_settings.rasa_timeout_seconds)
+        rasa = RasaClient(app_settings.rasa_url, http, app_settings.rasa_timeout_seconds,
+                          app_settings.rasa_token)
         runtime = PlatformRuntime.from_environment(redis=redis, http=http, rasa=rasa)
         await runtime.start()
         try:
@@ -142,6 +144,5 @@ async def run_forever() -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     asyncio.run(run_forever())

@@ -212,3 +212,21 @@ async def test_status_returns_the_loaded_model_or_raises_when_not_ready() -> Non
     async with http:
         with pytest.raises(RasaUnavailable, match="409"):
             await rasa.status()
+
+
+async def test_status_sends_the_api_token_and_the_webhook_does_not_need_it() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/status":
+            return httpx.Response(200, json={"model_file": "m.tar.gz"})
+        return httpx.Response(200, json=[])
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    rasa = RasaClient(BASE, http, 5.0, token="s3cret")
+    async with http:
+        await rasa.status()
+        await rasa.send("web:abc", "xin chào")
+    assert [str(r.url) for r in seen] == [BASE + "/status?token=s3cret", BASE + "/webhooks/rest/webhook"]
+

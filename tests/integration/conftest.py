@@ -112,7 +112,7 @@ class Browser:
     def tracker(self) -> dict[str, Any]:
         """Rasa's tracker of this conversation (slots, active form) through Rasa's HTTP API."""
         url = f"{self.bot.stack.rasa_url}/conversations/web:{self.session_id}/tracker"
-        response = httpx.get(url, timeout=30)
+        response = httpx.get(url, params={"token": self.bot.stack.rasa_token}, timeout=30)
         response.raise_for_status()
         tracker: dict[str, Any] = response.json()
         return tracker

@@ -76,7 +76,7 @@ class RasaProxy:
                 await asyncio.sleep(self.delay_s)
         async with httpx.AsyncClient(timeout=120) as client:
             answer = await client.request(request.method, self.target + request.url.path,
-                                          content=body,
+                                          params=request.query_params, content=body,
                                           headers={"Content-Type": "application/json"})
         return Response(answer.content, status_code=answer.status_code,
                         media_type="application/json")
@@ -184,7 +184,7 @@ def platforms(bot: Bot, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pl
                                extra_env={**bot.stack.extra_env, **app_env(bot.stack, loopbacks)})
         try:
             stack.start_redis(services.free_port())
-            stack.rasa_url = loopbacks.url("proxy")
+            stack.rasa_url, stack.rasa_token = loopbacks.url("proxy"), bot.stack.rasa_token
             stack.action_server_url = bot.stack.action_server_url
             stack.start_app(services.free_port())
             env = dict(stack.services["app"].env)
@@ -224,6 +224,19 @@ def test_webhooks_answer_at_once_while_rasa_takes_30_seconds(platforms: Platform
     assert replies and texts.BOT_DOWN not in replies
     assert len(replies) == int(platforms.state("messenger", "rel.slow.m1")["sent"])
     assert any(s["json"]["recipient"]["user_id"] == "rel-slow-z" for s in platforms.fakes.zalo.sends)
+
+
+def test_the_logs_hold_no_token_of_the_page_or_of_rasa(platforms: Platforms) -> None:
+    status, _ = platforms.post_messenger("rel-logs-m", "rel.logs.m1", "học phí năm nay")
+    assert status == 200
+    assert platforms.wait_done("messenger", "rel.logs.m1")["delivery"] == "sent"
+    assert platforms.fakes.replies_to("rel-logs-m")  # the Graph API was called with the token
+    logs = {path.name: path.read_text(encoding="utf-8", errors="replace")
+            for path in platforms.stack.log_dir.glob("*.log")}
+    assert {"app.log", "worker.log"} <= set(logs)
+    for name, text in logs.items():
+        assert builders.PAGE_TOKEN not in text, name
+        assert platforms.stack.rasa_token not in text, name
 
 
 def test_rasa_down_for_20_seconds_loses_nothing(platforms: Platforms) -> None:

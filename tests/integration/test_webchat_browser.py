@@ -84,7 +84,7 @@ def embedding(bot: Bot, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
                                extra_env=env)
         try:
             stack.start_redis(services.free_port())
-            stack.rasa_url = bot.stack.rasa_url
+            stack.rasa_url, stack.rasa_token = bot.stack.rasa_url, bot.stack.rasa_token
             stack.action_server_url = bot.stack.action_server_url
             stack.start_app(services.free_port())
             yield host, stack.app_url
