@@ -4,9 +4,9 @@ The bot never writes policy in its own words.  An answer is text copied from the
 the sentences (or list lines) that share the most question weight (BM25 idf of folded syllables
 and syllable pairs, synonyms included), kept in their original order, at most
 `max_answer_chars`; an FAQ entry answers with its own answer text.  A question that asks when,
-how much or where ("bao giờ", "bao nhiêu", "ở đâu") is asking for the sentence that holds a
-date, an amount or a place, which rarely repeats the question's words ("Thời gian: 7 giờ 30,
-ngày 23/01/2027"): such sentences count as sharing half of the best sentence's weight, and
+how much, how many or where ("bao giờ", "bao nhiêu tiền", "mấy quyển", "ở đâu") is asking for
+the sentence that holds a date, an amount, a number of that thing or a place, which rarely
+repeats the question's words ("Thời gian: 7 giờ 30, ngày 23/01/2027"): such sentences count as sharing half of the best sentence's weight, and
 among the best document's chunks that scored within `CHUNK_MARGIN` of its best one, the answer
 is taken from the chunk with the most such sentences (the price list of a bus notice rather
 than its introduction, which repeats the title's words).  A quoted sentence that introduces
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 from retrieval import synonyms
 from retrieval.bm25 import BM25Index, TermOptions, terms, tokenize
@@ -79,6 +80,13 @@ _ASKS = {
                re.compile(rf"\b(?:[Tt]hầy|[Cc]ô|[Ôô]ng|[Bb]à|[Đđ]ồng chí|[Đđ]/c)\s+[{_UPPER}]|"
                           rf"(?:\b[{_UPPER}][{_LOWER}]+ ){{2}}[{_UPPER}][{_LOWER}]+\b")),
 }
+# A question asking how many of something ("bao nhiêu học sinh", "mấy tiết", "tối đa mấy câu
+# lạc bộ") wants a sentence with a number of that thing ("45 học sinh", "02 câu lạc bộ").
+_COUNT_UNITS = ("hoc sinh", "lop", "truong", "diem truong", "cho", "phut", "tiet", "buoi", "ngay",
+                "tuan", "thang", "lan", "diem", "to hop", "mon", "cau lac bo", "quyen", "dau sach",
+                "kg", "giao vien", "tre", "chau", "nhom", "ma de", "tu", "phong", "chuyen")
+_COUNT_ASK = re.compile(r"\b(?:bao nhieu|bn|may|toi da|toi thieu|it nhat) (?:bao nhieu |may )?("
+                        + "|".join(sorted(_COUNT_UNITS, key=len, reverse=True)) + r")\b")
 # A question about a price ("giá bao nhiêu", "học phí bn", "hết bao nhiêu tiền", not a percentage)
 # wants a sum of money: when the chunk chosen shows none, a chunk of the same document within
 # `PRICE_MARGIN` of the best score that shows one answers instead (the bus notice's price list
@@ -115,14 +123,28 @@ def _units_by_line(text: str) -> list[tuple[int, str]]:
 
 
 def asked_kinds(question_tokens: list[str]) -> list[str]:
-    """What the question asks for: "when", "amount", "where", "phone", "person" (possibly
-    several, or none)."""
+    """What the question asks for: "when", "amount", "where", "phone", "person", "count"
+    (possibly several, or none)."""
+    return list(_asked(question_tokens))
+
+
+def _asked(question_tokens: list[str]) -> dict[str, Callable[[str], bool]]:
+    """What the question asks for, each with the test of a sentence that gives it."""
     folded = " " + " ".join(fold(token) for token in question_tokens) + " "
-    kinds = [kind for kind, (phrases, _) in _ASKS.items()
-             if any(f" {phrase} " in folded for phrase in phrases)]
-    if "phone" in kinds:  # "sđt là bao nhiêu" asks for the number, not an amount
-        kinds = [kind for kind in kinds if kind != "amount"]
-    return kinds
+    asked: dict[str, Callable[[str], bool]] = {
+        kind: lambda text, pattern=pattern: bool(pattern.search(text))
+        for kind, (phrases, pattern) in _ASKS.items()
+        if any(f" {phrase} " in folded for phrase in phrases)}
+    units = sorted({match.group(1) for match in _COUNT_ASK.finditer(folded)})
+    if units and not _PERCENT.search(folded):  # "bao nhiêu % trường" asks for a percentage
+        # a number of them, not a date ("01 tháng 10")
+        number_of = re.compile(r"\b\d+ (?:" + "|".join(units) + r")\b(?! \d)")
+        asked["count"] = lambda text: bool(number_of.search(fold(text)))
+        if not asks_price(question_tokens):  # "bao nhiêu học sinh" is not a sum of money
+            asked.pop("amount", None)
+    if "phone" in asked:  # "sđt là bao nhiêu" asks for the number, not an amount
+        asked.pop("amount", None)
+    return asked
 
 
 def asks_price(question_tokens: list[str]) -> bool:
@@ -220,10 +242,10 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
              for term in terms(variant, _MATCH_TERMS)}
     weights = [_weight(unit, query, bm25) for unit in units]
     threshold = max(weights) * _KEEP_SHARE
-    kinds = asked_kinds(question_tokens)
-    if kinds:  # a date/amount/place sentence is kept even without the question's words
+    gives = list(_asked(question_tokens).values())
+    if gives:  # a date/amount/place/count sentence is kept even without the question's words
         bonus = threshold or 1.0
-        weights = [weight + bonus if any(_ASKS[kind][1].search(unit) for kind in kinds)
+        weights = [weight + bonus if any(give(unit) for give in gives)
                    else weight for weight, unit in zip(weights, units, strict=True)]
         threshold = threshold or bonus
     best = max(range(len(units)), key=lambda i: (weights[i], -i))
@@ -252,10 +274,10 @@ def answering_hit(result: SearchResult) -> Hit:
     question whose chosen chunk shows no sum of money looks further in that chunk's document
     (`PRICE_MARGIN`)."""
     best = result.hits[0]
-    kinds = asked_kinds(result.query_tokens)
-    if not kinds:
+    gives = list(_asked(result.query_tokens).values())
+    if not gives:
         return best
-    chosen = _giving_hit(result, kinds)
+    chosen = _giving_hit(result, gives)
     if asks_price(result.query_tokens) and not _MONEY.search(chosen.chunk.text):
         priced = [hit for hit in result.hits if hit.document.id == chosen.document.id
                   and hit.score >= best.score * (1.0 - PRICE_MARGIN) and _MONEY.search(hit.chunk.text)]
@@ -264,13 +286,13 @@ def answering_hit(result: SearchResult) -> Hit:
     return chosen
 
 
-def _giving_hit(result: SearchResult, kinds: list[str]) -> Hit:
+def _giving_hit(result: SearchResult, gives: list[Callable[[str], bool]]) -> Hit:
     """The chunk that gives most of what is asked among the best document's near-best chunks,
     else a chunk of an all but tied document that gives some, else the best chunk."""
     best = result.hits[0]
 
     def giving(hit: Hit) -> int:
-        return sum(any(_ASKS[kind][1].search(unit) for kind in kinds)
+        return sum(any(give(unit) for give in gives)
                    for unit in split_units(hit.chunk.text))
 
     same = [hit for hit in result.hits if hit.document.id == best.document.id

@@ -91,6 +91,7 @@ def test_a_question_is_answered_with_sources_then_asks_for_a_rating(
     ("xe dua don thon ben do gia bn mot thang", "220.000 đồng/tháng"),  # ... though 21 % behind
     ("bao gio hop phu huynh", "23/01/2027"),  # "phụ huynh" ~ "cha mẹ học sinh", the date line
     ("con em hoc lop 2, thu 7 co hoc ko", "thứ Bảy và Chủ nhật học sinh nghỉ"),  # thứ 7 ~ thứ Bảy
+    ("mượn sách thư viện về nhà được bao nhiêu ngày", "trong 07 ngày"),  # a count of days
 ])
 def test_the_answer_gives_the_fact_asked_for(browser: OpenBrowser, question: str, fact: str) -> None:
     replies = browser().say(question)

@@ -214,6 +214,11 @@ def test_what_a_question_asks_for_with_or_without_diacritics() -> None:
     assert asked_kinds(tokenize("đồng phục mặc thế nào")) == []
     assert asked_kinds(tokenize("sdt nhà xe là bao nhiêu")) == ["phone"]  # not an amount
     assert asked_kinds(tokenize("CLB robot do thầy cô nào phụ trách")) == ["person"]
+    # how many of something: a count, not a sum of money ("hs" is written out first)
+    assert asked_kinds(tokenize("lop day them toi da bao nhieu hs")) == ["count"]
+    assert asked_kinds(tokenize("mỗi lần được mượn mấy quyển sách")) == ["count"]
+    assert asked_kinds(tokenize("học phí bao nhiêu một tháng")) == ["amount"]
+    assert asked_kinds(tokenize("clb robot hoc thu may")) == ["when"]  # "thứ mấy" counts nothing
 
 
 def test_an_answer_without_the_phone_number_or_name_asked_for_lacks_it() -> None:
@@ -311,3 +316,28 @@ def test_a_tied_document_that_gives_the_amount_answers_and_leads_the_sources(bm2
     assert answering_hit(how) is faq  # nothing asked for: the FAQ stays first
     far = SearchResult([faq, behind], 0.9, tokenize("tiền ăn bán trú một ngày bao nhiêu"))
     assert answering_hit(far) is faq  # 0.55 is no tie with 0.617
+
+
+def test_a_count_question_gets_the_sentence_with_that_number_not_a_date(bm25: BM25Index) -> None:
+    library = ("2. Mượn sách về nhà\n"
+               "- Học sinh đăng ký mượn sách với cán bộ thư viện.\n"
+               "- Mỗi học sinh mượn tối đa 02 quyển, trong 07 ngày;\n"
+               "- Sách mượn được gia hạn thêm 01 lần.")
+    answer = extract(tokenize("mỗi lần được mượn mấy quyển sách về nhà"), library, bm25, 600)
+    assert "- Mỗi học sinh mượn tối đa 02 quyển, trong 07 ngày;" in answer
+    card = ("Thẻ có giá trị từ ngày 01 tháng 10. "
+            "Học sinh đóng bảo hiểm y tế định kỳ 03 tháng, 06 tháng hoặc 12 tháng.")
+    assert extract(tokenize("hs đóng bhyt mấy tháng"), card, bm25, 600) == (
+        "Học sinh đóng bảo hiểm y tế định kỳ 03 tháng, 06 tháng hoặc 12 tháng.")
+
+
+def test_a_tied_document_that_gives_the_count_answers(bm25: BM25Index) -> None:
+    guide = hit("Trường tiểu học, trung học cơ sở được sắp xếp trong phạm vi một xã.", 0.52,
+                doc_id="cv-5208", chunk_id=1)
+    letter = hit("Bảo đảm mỗi xã có tối thiểu 01 trường mầm non, 01 trường phổ thông.", 0.505,
+                 doc_id="cv-4054", chunk_id=2)
+    asked = SearchResult([guide, letter], 0.8, tokenize("moi xa phai co toi thieu may truong"))
+    assert answering_hit(asked) is letter
+    what = SearchResult([guide, letter], 0.8, tokenize("sap xep truong trong xa the nao"))
+    assert answering_hit(what) is guide
+
