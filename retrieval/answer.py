@@ -6,10 +6,11 @@ and syllable pairs, synonyms included), kept in their original order, at most
 `max_answer_chars`; an FAQ entry answers with its own answer text.  A question that asks when,
 how much, how many or where ("bao giờ", "bao nhiêu tiền", "mấy quyển", "ở đâu") is asking for
 the sentence that holds a date, an amount, a number of that thing or a place, which rarely
-repeats the question's words ("Thời gian: 7 giờ 30, ngày 23/01/2027"): such sentences count as sharing half of the best sentence's weight, and
-among the best document's chunks that scored within `CHUNK_MARGIN` of its best one, the answer
-is taken from the chunk with the most such sentences (the price list of a bus notice rather
-than its introduction, which repeats the title's words).  A quoted sentence that introduces
+repeats the question's words ("Thời gian: 7 giờ 30, ngày 23/01/2027"): such sentences count
+as sharing half of the best sentence's weight, and among the best document's chunks that
+scored within `CHUNK_MARGIN` of its best one, the answer is taken from the chunk with the most
+such sentences (the price list of a bus notice rather than its introduction, which repeats the
+title's words).  A quoted sentence that introduces
 what follows ("… điểm trúng tuyển như sau:") brings its list along, or is left out when the
 list does not fit or is not in the chunk.  A citation line follows:
 "Nguồn: <title>, số <number>, ngày <dd/mm/yyyy>, <section>" and the link when there is one.
@@ -265,19 +266,22 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
     return _shorten(text, limit)
 
 
-def answering_hit(result: SearchResult) -> Hit:
+def answering_hit(result: SearchResult, faq_boost: float = 0.0) -> Hit:
     """The chunk to answer from: the best one, unless the question asks when/how much/where
     and another chunk of the same document, nearly as good, gives more of that; or, when the
     best document gives none of it, a chunk of another document all but tied with the best
     (within `DOCUMENT_MARGIN`) that does ("tiền ăn bán trú một ngày bao nhiêu": the FAQ on
     registering says amounts come in each semester's notice, the notice has them).  A price
     question whose chosen chunk shows no sum of money looks further in that chunk's document
-    (`PRICE_MARGIN`)."""
+    (`PRICE_MARGIN`).  An FAQ entry leads by `faq_boost`, a preference among passages that
+    answer alike; when it gives none of what is asked, the other documents are measured against
+    its score without that boost ("Một lớp tiểu học có tối đa bao nhiêu học sinh": the FAQ on
+    the school's classes, or Điều lệ's "không quá 35 học sinh")."""
     best = result.hits[0]
     gives = list(_asked(result.query_tokens).values())
     if not gives:
         return best
-    chosen = _giving_hit(result, gives)
+    chosen = _giving_hit(result, gives, faq_boost)
     if asks_price(result.query_tokens) and not _MONEY.search(chosen.chunk.text):
         priced = [hit for hit in result.hits if hit.document.id == chosen.document.id
                   and hit.score >= best.score * (1.0 - PRICE_MARGIN) and _MONEY.search(hit.chunk.text)]
@@ -286,7 +290,7 @@ def answering_hit(result: SearchResult) -> Hit:
     return chosen
 
 
-def _giving_hit(result: SearchResult, gives: list[Callable[[str], bool]]) -> Hit:
+def _giving_hit(result: SearchResult, gives: list[Callable[[str], bool]], faq_boost: float) -> Hit:
     """The chunk that gives most of what is asked among the best document's near-best chunks,
     else a chunk of an all but tied document that gives some, else the best chunk."""
     best = result.hits[0]
@@ -300,8 +304,9 @@ def _giving_hit(result: SearchResult, gives: list[Callable[[str], bool]]) -> Hit
     chosen = max(same, key=lambda hit: (giving(hit), hit.score))
     if giving(chosen):
         return chosen
+    unboosted = best.score - (faq_boost if best.document.kind == "faq" else 0.0)
     others = [hit for hit in result.hits if hit.document.id != best.document.id
-              and hit.score >= best.score * (1.0 - DOCUMENT_MARGIN) and giving(hit)]
+              and hit.score >= unboosted * (1.0 - DOCUMENT_MARGIN) and giving(hit)]
     return max(others, key=lambda hit: (giving(hit), hit.score)) if others else best
 
 
@@ -344,7 +349,7 @@ def compose(result: SearchResult, bm25: BM25Index | None, settings: RetrievalSet
     """The reply to a question: extractive answer with citation, or the honest no-answer."""
     if not result.hits or bm25 is None or result.confidence < settings.confidence_threshold:
         return Answer(answered=False, answer=NO_ANSWER_TEXT, confidence=result.confidence)
-    best = answering_hit(result)
+    best = answering_hit(result, settings.faq_boost)
     if best.document.kind == "faq":
         text = _shorten(best.chunk.text.strip(), settings.max_answer_chars)
         # An FAQ that names its own official source carries its citation line already.

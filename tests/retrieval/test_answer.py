@@ -316,6 +316,13 @@ def test_a_tied_document_that_gives_the_amount_answers_and_leads_the_sources(bm2
     assert answering_hit(how) is faq  # nothing asked for: the FAQ stays first
     far = SearchResult([faq, behind], 0.9, tokenize("tiền ăn bán trú một ngày bao nhiêu"))
     assert answering_hit(far) is faq  # 0.55 is no tie with 0.617
+    # The FAQ's boost (0.05) sets preference, not evidence: without it, 0.567 and 0.55 are a tie.
+    assert answering_hit(far, faq_boost=0.05) is behind
+    assert answering_hit(SearchResult([faq, hit(behind.chunk.text, 0.53, doc_id="tb-cu")], 0.9,
+                                      far.query_tokens), faq_boost=0.05) is faq  # 0.53 is not
+    how = SearchResult([faq, behind], 0.9, tokenize("đăng ký bán trú thế nào"))
+    assert answering_hit(how, faq_boost=0.05) is faq  # nothing asked for: the FAQ stays first
+    assert compose(far, bm25, settings(faq_boost=0.05)).sources[0].doc_id == "tb-cu"
 
 
 def test_a_count_question_gets_the_sentence_with_that_number_not_a_date(bm25: BM25Index) -> None:
