@@ -67,6 +67,18 @@ class SearchResult:
         return best
 
 
+# How parents address the page ("cho em hỏi ad", "ad ơi", "admin"), not what they ask about.
+# The abbreviation list writes "ad" out as "quản trị viên" (what the dialogue model needs: "tôi
+# muốn ad trả lời"), which search would then look for in every passage.
+_ADDRESS = re.compile(r"(?<!\w)(?:ad|add|admin)(?!\w)", re.IGNORECASE)
+
+
+def without_address(question: str) -> str:
+    """The question without the words that address the page ("ad", "admin")."""
+    stripped = _ADDRESS.sub(" ", question)
+    return stripped if stripped.strip() else question
+
+
 def dense_query_text(question: str, restorer: DiacriticRestorer | None = None) -> str:
     """What is embedded for a question: normalised, abbreviations written out, and syllables
     typed without diacritics given their most likely reading in the knowledge base."""
@@ -194,6 +206,7 @@ class Searcher:
     def search(self, question: str, context: SearchContext | None = None) -> SearchResult:
         context = context or SearchContext()
         today = context.today or dt.date.today()
+        question = without_address(question)
         tokens = tokenize(question)
         if not tokens or not self.snapshot.chunks:
             return SearchResult([], 0.0, tokens)

@@ -10,7 +10,7 @@ from fake_kb import FakeEmbedder, add_document, make_settings, set_status
 
 from retrieval.answerability import FEATURES
 from retrieval.index import DocumentRecord, index_dir, load_snapshot, sync_index
-from retrieval.searcher import Searcher, audience_match, grade_set, in_force
+from retrieval.searcher import Searcher, audience_match, grade_set, in_force, without_address
 from retrieval.types import SearchContext
 from storage.db import reset_caches
 
@@ -70,6 +70,18 @@ def test_best_document_first_with_and_without_diacritics(searcher: Searcher) -> 
     assert doc_ids(searcher, "Học phí lớp 1 bao nhiêu?")[0] == "hoc-phi"
     assert doc_ids(searcher, "hoc phi lop 1 bn")[0] == "hoc-phi"
     assert doc_ids(searcher, "thcs có phải đóng học phí ko")[0] == "hoc-phi"
+
+
+def test_addressing_the_page_is_not_part_of_the_question(searcher: Searcher) -> None:
+    assert without_address("khi nào nghỉ tết vậy ad") == "khi nào nghỉ tết vậy  "
+    assert without_address("Admin ơi, học phí lớp 1?").strip() == "ơi, học phí lớp 1?"
+    assert without_address("cho em hỏi AD") == "cho em hỏi  "
+    assert without_address("adn, quảng cáo") == "adn, quảng cáo"  # a word that starts with "ad"
+    assert without_address("ad") == "ad"  # nothing else: keep it
+    plain = searcher.search("Học phí lớp 1 bao nhiêu?", SearchContext(today=TODAY))
+    addressed = searcher.search("Học phí lớp 1 bao nhiêu ad?", SearchContext(today=TODAY))
+    assert addressed.query_tokens == plain.query_tokens  # not "quản trị viên"
+    assert addressed.confidence == pytest.approx(plain.confidence, abs=0.02)
 
 
 def test_retired_documents_are_never_found(searcher: Searcher) -> None:
