@@ -48,6 +48,7 @@ TENTATIVE_TEXT = (
 # Sentences end at . ! ? ; before a capital letter, digit, quote, bracket or list mark.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“(\-–•*+\d\w])")
 _LIST_ITEM = re.compile(r"^([-–•*+]|[a-zđ]\)|\d+[.)])\s")
+_HEADING_CHARS = 100  # longer units are sentences, not section titles
 _NUMBER_MARK = re.compile(r"^(?:\d{1,3}|[IVXLC]+)\.$")  # "1." or "II." before a heading
 _MATCH_TERMS = TermOptions(accented=False, folded=True, bigrams=True)
 CHUNK_MARGIN = 0.1  # share of the best fused score a chunk of the same document may trail by
@@ -184,13 +185,38 @@ def _rank(unit: str) -> int | None:
     return 0 if mark[0].isdigit() else 1 if mark[0].isalpha() else 2
 
 
+def _heading_level(unit: str) -> int | None:
+    """How high a heading stands ("II. TIÊM VẮC XIN", "MỤC TIÊU" -1; "2. Lớp dạy bơi" 0;
+    "a) Thời gian" 1), or None for a unit that is no heading: a heading is a short title
+    without punctuation at its end or a colon inside ("2. Thí sinh trúng tuyển: 467" is a
+    fact), not a table row, numbered, lettered or written in capitals."""
+    if (not unit or len(unit) > _HEADING_CHARS or unit[-1] in ".;:!?…,"
+            or ":" in unit or "|" in unit):  # nor a table row
+        return None
+    if re.match(r"[IVXLC]+\.\s", unit):
+        return -1
+    letters = [c for c in unit if c.isalpha()]
+    if len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters):
+        return -1
+    if re.match(r"\d{1,2}[.)]\s", unit):
+        return 0
+    if re.match(r"[a-zđ]\)\s", unit):
+        return 1
+    return None
+
+
+def _introduces(unit: str) -> bool:
+    """Whether a unit says nothing by itself but announces what follows: "… như sau:", a heading."""
+    return unit.endswith(":") or _heading_level(unit) is not None
+
+
 def _followers(units: list[str], index: int) -> list[int]:
     """What a unit ending with ":" introduces: the next unit, then the list items after it
     that stand no higher than the first of them ("Hồ sơ gồm:" and its "- " lines; "như sau:",
     "1. Số chỗ" and its "- " lines, "2. Hồ sơ" …; not the "2." heading after "a)", "b)")."""
     if not units[index].endswith(":"):
         return []
-    following: list[int] = []
+    following = []
     top: int | None = None
     for position in range(index + 1, len(units)):
         rank = _rank(units[position])
@@ -201,13 +227,31 @@ def _followers(units: list[str], index: int) -> list[int]:
     return following
 
 
+def _introduced(units: list[str], index: int) -> set[int]:
+    """The units an introducing unit is about: after "…:" the next one; after a heading its
+    whole section, up to the next heading that stands as high."""
+    level = _heading_level(units[index])
+    if level is None:
+        return {index + 1}
+    section = set()
+    for position in range(index + 1, len(units)):
+        other = _heading_level(units[position])
+        if other is not None and other <= level:
+            break
+        section.add(position)
+    return section
+
+
 def _fit(groups: list[list[int]], units: list[str], lines: list[int], limit: int) -> set[int]:
     """The units of `groups` (each a unit and what it introduces, best group first) that fit
     in `limit` characters, a group's units in order until one does not fit.  The best unit
-    and the first unit it introduces are always kept (the text is shortened afterwards).  A
+    and the first unit it introduces are always kept (the text is shortened afterwards); so is
+    the first line of the best unit's section when it is a heading none of whose section fits
+    ("2. Lớp dạy bơi an toàn hè 2027" and "a) Thời gian dự kiến: …").  A
     unit that introduces what did not fit, or what the chunk does not hold ("cụ thể như
-    sau:" closing a chunk), says nothing by itself and is left out with the clauses of its
-    sentence (`lines`: each unit's line), unless it is all there is."""
+    sau:" closing a chunk; a heading none of whose section is quoted), says nothing by itself
+    and is left out with the clauses of its sentence (`lines`: each unit's line), unless it is
+    all there is."""
     chosen: dict[int, None] = {}
     length = -1
     for number, group in enumerate(groups):
@@ -219,9 +263,13 @@ def _fit(groups: list[list[int]], units: list[str], lines: list[int], limit: int
                 break
             chosen[index] = None
             length += extra
+    best = groups[0][0]
+    section = sorted(_introduced(units, best)) if _heading_level(units[best]) is not None else []
+    if section and not chosen.keys() & set(section):  # a heading alone says what, not what of it
+        chosen[section[0]] = None
     dangling: set[int] = set()
     for index in chosen:
-        if units[index].endswith(":") and index + 1 not in chosen:
+        if _introduces(units[index]) and not chosen.keys() & _introduced(units, index):
             dangling.add(index)
             # ... with the clauses of its sentence ("… lớp, học sinh; tổ hợp môn … như sau:")
             while (index - 1 in chosen and lines[index - 1] == lines[index]

@@ -348,3 +348,18 @@ def test_a_tied_document_that_gives_the_count_answers(bm25: BM25Index) -> None:
     what = SearchResult([guide, letter], 0.8, tokenize("sap xep truong trong xa the nao"))
     assert answering_hit(what) is guide
 
+
+def test_a_heading_the_answer_would_be_alone_brings_the_first_line_of_its_section(
+        bm25: BM25Index) -> None:
+    health = ("I. KHÁM SỨC KHỎE\n1. Thời gian: tuần đầu tháng 12.\nII. TIÊM VẮC XIN Td\n"
+              "1. Đối tượng: học sinh lớp 2 (trẻ 7 tuổi).\n2. Chi phí: miễn phí.\nIII. LƯU Ý\n"
+              "Mang sổ tiêm chủng.")
+    assert extract(tokenize("tiem vac xin td"), health, bm25, 600) == (
+        "II. TIÊM VẮC XIN Td\n1. Đối tượng: học sinh lớp 2 (trẻ 7 tuổi).")
+    # A heading stays beside the row of its section that answers; one none of whose section
+    # is quoted ("2. Tổ hợp 2") is left out.
+    books = ("1. Tổ hợp 1\nSTT | TÊN SÁCH | GIÁ\n1 | NGỮ VĂN 10 | 20000\n2 | TOÁN 10 | 21000\n"
+             "11 | TIN HỌC 10 | 22000\n2. Tổ hợp 2\n1 | NGỮ VĂN 10 | 20000")
+    assert extract(tokenize("sách tin học 10 tổ hợp 1 giá bao nhiêu"), books, bm25, 600) == (
+        "1. Tổ hợp 1\n11 | TIN HỌC 10 | 22000")
+
