@@ -95,6 +95,7 @@ def test_a_question_is_answered_with_sources_then_asks_for_a_rating(
     # the contact FAQ is first only by its boost and gives no count: the school plan does
     ("truong tieu hoc hoa an co may diem truong", "02 điểm trường"),
     ("khi nào được nghỉ tết vậy ad", "01/02/2027"),  # "ad" addresses the page
+    ("tiem vac xin uon van bach hau cho lop may", "học sinh lớp 2"),  # not the heading alone
 ])
 def test_the_answer_gives_the_fact_asked_for(browser: OpenBrowser, question: str, fact: str) -> None:
     replies = browser().say(question)
