@@ -35,6 +35,7 @@ def test_bundled_groups_are_phrases_of_two_syllables_or_more() -> None:
     assert len(groups) >= 5
     assert all(len(group) >= 2 and all(len(phrasing) >= 2 for phrasing in group) for group in groups)
     assert (("cha", "mẹ", "học", "sinh"), ("phụ", "huynh")) in groups
+    assert (("hồ", "sơ"), ("giấy", "tờ")) in groups  # "cần giấy tờ gì" asks for the hồ sơ
     long_question = tokenize("phụ huynh hỏi tiền học, lịch học, tiêm phòng, xe buýt, bảng điểm")
     assert len(variants(long_question)) == MAX_VARIANTS
 
