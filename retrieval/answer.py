@@ -63,7 +63,8 @@ _FREE = r"\bmiễn\b|không thu"
 _ASKS = {
     "when": (("bao gio", "khi nao", "luc nao", "ngay nao", "hom nao", "may gio", "thu may",
               "thoi gian", "han chot", "den ngay", "lich thi", "lich kiem tra", "lich hoc",
-              "lich nghi", "lich hop"),
+              "lich nghi", "lich hop", "lich tiem", "lich kham", "lich the nao", "lich nhu the nao",
+              "lich ra sao", "xem lich"),
              re.compile(r"\d{1,2}/\d{1,2}|\b\d{1,2} ?(?:giờ|h)\b|\bngày \d|\btháng \d|"
                         r"\bthứ (?:hai|ba|tư|năm|sáu|bảy|\d)|chủ nhật|hằng ngày|hàng tuần",
                         re.IGNORECASE)),
@@ -246,8 +247,9 @@ def _fit(groups: list[list[int]], units: list[str], lines: list[int], limit: int
     """The units of `groups` (each a unit and what it introduces, best group first) that fit
     in `limit` characters, a group's units in order until one does not fit.  The best unit
     and the first unit it introduces are always kept (the text is shortened afterwards); so is
-    the first line of the best unit's section when it is a heading none of whose section fits
-    ("2. Lớp dạy bơi an toàn hè 2027" and "a) Thời gian dự kiến: …").  A
+    the first line of the section of a heading among them none of whose section fits ("2. Lớp
+    dạy bơi an toàn hè 2027" and "a) Thời gian dự kiến: …"; "… như sau:", "1. Ôn tập" and
+    "Giáo viên bộ môn hướng dẫn ôn tập …").  A
     unit that introduces what did not fit, or what the chunk does not hold ("cụ thể như
     sau:" closing a chunk; a heading none of whose section is quoted), says nothing by itself
     and is left out with the clauses of its sentence (`lines`: each unit's line), unless it is
@@ -263,10 +265,11 @@ def _fit(groups: list[list[int]], units: list[str], lines: list[int], limit: int
                 break
             chosen[index] = None
             length += extra
-    best = groups[0][0]
-    section = sorted(_introduced(units, best)) if _heading_level(units[best]) is not None else []
-    if section and not chosen.keys() & set(section):  # a heading alone says what, not what of it
-        chosen[section[0]] = None
+    for index in groups[0]:  # a heading alone says what, not what of it
+        if index in chosen and _heading_level(units[index]) is not None:
+            section = sorted(_introduced(units, index))
+            if section and not chosen.keys() & set(section):
+                chosen[section[0]] = None
     dangling: set[int] = set()
     for index in chosen:
         if _introduces(units[index]) and not chosen.keys() & _introduced(units, index):

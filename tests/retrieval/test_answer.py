@@ -211,6 +211,8 @@ def test_what_a_question_asks_for_with_or_without_diacritics() -> None:
     assert asked_kinds(tokenize("hop phu huynh o dau")) == ["where"]
     assert asked_kinds(tokenize("xe đưa đón bao nhiêu tiền, đăng ký ở đâu")) == ["amount", "where"]
     assert asked_kinds(tokenize("lich thi hk1")) == ["when"]
+    assert asked_kinds(tokenize("kiem tra cuoi ky 1 lop 8 lich the nao")) == ["when"]
+    assert asked_kinds(tokenize("Lịch tiêm vắc xin ở trường")) == ["when"]
     assert asked_kinds(tokenize("đồng phục mặc thế nào")) == []
     assert asked_kinds(tokenize("sdt nhà xe là bao nhiêu")) == ["phone"]  # not an amount
     assert asked_kinds(tokenize("CLB robot do thầy cô nào phụ trách")) == ["person"]
@@ -356,6 +358,13 @@ def test_a_heading_the_answer_would_be_alone_brings_the_first_line_of_its_sectio
               "Mang sổ tiêm chủng.")
     assert extract(tokenize("tiem vac xin td"), health, bm25, 600) == (
         "II. TIÊM VẮC XIN Td\n1. Đối tượng: học sinh lớp 2 (trẻ 7 tuổi).")
+    # ... and so does one an introduction brings along
+    exams = ("Trường THCS Hòa An thông báo lịch kiểm tra cuối học kỳ I như sau:\n1. Ôn tập\n"
+             "Giáo viên bộ môn hướng dẫn ôn tập trên lớp từ ngày 07/12/2026.\n"
+             "Nhà trường không tổ chức lớp ôn tập thu tiền.")
+    assert extract(tokenize("trường thcs thông báo kiểm tra cuối học kỳ"), exams, bm25, 600) == (
+        "Trường THCS Hòa An thông báo lịch kiểm tra cuối học kỳ I như sau:\n1. Ôn tập\n"
+        "Giáo viên bộ môn hướng dẫn ôn tập trên lớp từ ngày 07/12/2026.")
     # A heading stays beside the row of its section that answers; one none of whose section
     # is quoted ("2. Tổ hợp 2") is left out.
     books = ("1. Tổ hợp 1\nSTT | TÊN SÁCH | GIÁ\n1 | NGỮ VĂN 10 | 20000\n2 | TOÁN 10 | 21000\n"
