@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from retrieval import synonyms
 from retrieval.bm25 import BM25Index, TermOptions, terms, tokenize
@@ -186,16 +187,20 @@ def _rank(unit: str) -> int | None:
     return 0 if mark[0].isdigit() else 1 if mark[0].isalpha() else 2
 
 
-def _heading_level(unit: str) -> int | None:
-    """How high a heading stands ("II. TIÊM VẮC XIN", "MỤC TIÊU" -1; "2. Lớp dạy bơi" 0;
-    "a) Thời gian" 1), or None for a unit that is no heading: a heading is a short title
+def _heading_level(unit: str, title: frozenset[str] = frozenset()) -> int | None:
+    """How high a heading stands (the document's title -2; "II. TIÊM VẮC XIN", "MỤC TIÊU" -1;
+    "2. Lớp dạy bơi" 0; "a) Thời gian" 1), or None for a unit that is no heading: a heading is a short title
     without punctuation at its end or a colon inside ("2. Thí sinh trúng tuyển: 467" is a
-    fact), not a table row, numbered, lettered or written in capitals."""
+    fact), not a table row, numbered, lettered, written in capitals or made of the words of
+    the document's `title` (folded), like the subtitle under "KẾ HOẠCH"."""
     if (not unit or len(unit) > _HEADING_CHARS or unit[-1] in ".;:!?…,"
             or ":" in unit or "|" in unit):  # nor a table row
         return None
     if re.match(r"[IVXLC]+\.\s", unit):
         return -1
+    words = fold(unit).split()
+    if title and len(words) >= 3 and all(word.strip(",.-()") in title for word in words):
+        return -2  # the document's own title stands above its sections
     letters = [c for c in unit if c.isalpha()]
     if len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters):
         return -1
@@ -206,89 +211,102 @@ def _heading_level(unit: str) -> int | None:
     return None
 
 
-def _introduces(unit: str) -> bool:
-    """Whether a unit says nothing by itself but announces what follows: "… như sau:", a heading."""
-    return unit.endswith(":") or _heading_level(unit) is not None
+@dataclass(frozen=True)
+class _Chunk:
+    """The units of a chunk with each one's line and heading level (see `_heading_level`)."""
 
+    units: list[str]
+    lines: list[int]
+    levels: list[int | None]
 
-def _followers(units: list[str], index: int) -> list[int]:
-    """What a unit ending with ":" introduces: the next unit, then the list items after it
-    that stand no higher than the first of them ("Hồ sơ gồm:" and its "- " lines; "như sau:",
-    "1. Số chỗ" and its "- " lines, "2. Hồ sơ" …; not the "2." heading after "a)", "b)")."""
-    if not units[index].endswith(":"):
-        return []
-    following = []
-    top: int | None = None
-    for position in range(index + 1, len(units)):
-        rank = _rank(units[position])
-        if following and (rank is None or (top is not None and rank < top)):
-            break
-        following.append(position)
-        top = rank if top is None else top
-    return following
+    def introduces(self, index: int) -> bool:
+        """Whether a unit says nothing by itself but announces what follows: "… như sau:",
+        a heading."""
+        return self.units[index].endswith(":") or self.levels[index] is not None
 
-
-def _introduced(units: list[str], index: int) -> set[int]:
-    """The units an introducing unit is about: after "…:" the next one; after a heading its
-    whole section, up to the next heading that stands as high."""
-    level = _heading_level(units[index])
-    if level is None:
-        return {index + 1}
-    section = set()
-    for position in range(index + 1, len(units)):
-        other = _heading_level(units[position])
-        if other is not None and other <= level:
-            break
-        section.add(position)
-    return section
-
-
-def _fit(groups: list[list[int]], units: list[str], lines: list[int], limit: int) -> set[int]:
-    """The units of `groups` (each a unit and what it introduces, best group first) that fit
-    in `limit` characters, a group's units in order until one does not fit.  The best unit
-    and the first unit it introduces are always kept (the text is shortened afterwards); so is
-    the first line of the section of a heading among them none of whose section fits ("2. Lớp
-    dạy bơi an toàn hè 2027" and "a) Thời gian dự kiến: …"; "… như sau:", "1. Ôn tập" and
-    "Giáo viên bộ môn hướng dẫn ôn tập …").  A
-    unit that introduces what did not fit, or what the chunk does not hold ("cụ thể như
-    sau:" closing a chunk; a heading none of whose section is quoted), says nothing by itself
-    and is left out with the clauses of its sentence (`lines`: each unit's line), unless it is
-    all there is."""
-    chosen: dict[int, None] = {}
-    length = -1
-    for number, group in enumerate(groups):
-        for position, index in enumerate(group):
-            if index in chosen:
-                continue
-            extra = len(units[index]) + 1
-            if length + extra > limit and not (number == 0 and position < 2):
+    def followers(self, index: int) -> list[int]:
+        """What a unit ending with ":" introduces: the next unit, then the list items after it
+        that stand no higher than the first of them ("Hồ sơ gồm:" and its "- " lines; "như
+        sau:", "1. Số chỗ" and its "- " lines, "2. Hồ sơ" …; not the "2." heading after "a)",
+        "b)")."""
+        if not self.units[index].endswith(":"):
+            return []
+        following: list[int] = []
+        top: int | None = None
+        for position in range(index + 1, len(self.units)):
+            rank = _rank(self.units[position])
+            if following and (rank is None or (top is not None and rank < top)):
                 break
-            chosen[index] = None
-            length += extra
-    for index in groups[0]:  # a heading alone says what, not what of it
-        if index in chosen and _heading_level(units[index]) is not None:
-            section = sorted(_introduced(units, index))
-            if section and not chosen.keys() & set(section):
-                chosen[section[0]] = None
-    dangling: set[int] = set()
-    for index in chosen:
-        if _introduces(units[index]) and not chosen.keys() & _introduced(units, index):
-            dangling.add(index)
-            # ... with the clauses of its sentence ("… lớp, học sinh; tổ hợp môn … như sau:")
-            while (index - 1 in chosen and lines[index - 1] == lines[index]
-                   and units[index - 1].endswith(";")):
-                index -= 1
+            following.append(position)
+            top = rank if top is None else top
+        return following
+
+    def introduced(self, index: int) -> set[int]:
+        """The units an introducing unit is about: after "…:" the next one; after a heading its
+        whole section, up to the next heading that stands as high."""
+        level = self.levels[index]
+        if level is None:
+            return {index + 1}
+        section = set()
+        for position in range(index + 1, len(self.units)):
+            other = self.levels[position]
+            if other is not None and other <= level:
+                break
+            section.add(position)
+        return section
+
+    def fit(self, groups: list[list[int]], limit: int) -> set[int]:
+        """The units of `groups` (each a unit and what it introduces, best group first) that
+        fit in `limit` characters, a group's units in order until one does not fit.  The best
+        unit and the first unit it introduces are always kept (the text is shortened
+        afterwards); so is the first line of the section of a heading among them none of
+        whose section fits ("2. Lớp dạy bơi an toàn hè 2027" and "a) Thời gian dự kiến: …";
+        "… như sau:", "1. Ôn tập" and "Giáo viên bộ môn hướng dẫn ôn tập …").  A unit that
+        introduces what did not fit, or what the chunk does not hold ("cụ thể như sau:" closing
+        a chunk; a heading none of whose section is quoted), says nothing by itself and is
+        left out with the clauses of its sentence, unless it is all there is."""
+        units = self.units
+        chosen: dict[int, None] = {}
+        length = -1
+        for number, group in enumerate(groups):
+            for position, index in enumerate(group):
+                if index in chosen:
+                    continue
+                extra = len(units[index]) + 1
+                if length + extra > limit and not (number == 0 and position < 2):
+                    break
+                chosen[index] = None
+                length += extra
+        for index in groups[0]:  # a heading alone says what, not what of it
+            if index in chosen and self.levels[index] is not None:
+                section = sorted(self.introduced(index))
+                lines = [i for i in section if self.levels[i] is None]  # not a subheading
+                if lines and not chosen.keys() & set(section):
+                    chosen[lines[0]] = None
+        dangling: set[int] = set()
+        for index in chosen:
+            if self.introduces(index) and not chosen.keys() & self.introduced(index):
                 dangling.add(index)
-    kept = set(chosen) - dangling
-    return kept or set(chosen)
+                # ... with the clauses of its sentence ("… lớp, học sinh; tổ hợp môn … như sau:")
+                while (index - 1 in chosen and self.lines[index - 1] == self.lines[index]
+                       and units[index - 1].endswith(";")):
+                    index -= 1
+                    dangling.add(index)
+        kept = set(chosen) - dangling
+        return kept or set(chosen)
 
 
-def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit: int) -> str:
-    """The most relevant sentences of `chunk_text` for the question, in their original order."""
+def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit: int,
+            title: str = "") -> str:
+    """The most relevant sentences of `chunk_text` for the question, in their original order;
+    `title` (the document's) tells its subtitle lines from sentences."""
     numbered = _units_by_line(chunk_text)
     units = [unit for _, unit in numbered]
     if not units:
         return ""
+    title_words = frozenset(fold(title).replace(",", " ").split())
+    chunk = _Chunk(units, [line for line, _ in numbered],
+                   [_heading_level(unit, title_words) for unit in units])
     # The question's words and their synonyms' ("thứ 7" -> "thứ bảy"), as BM25 matched them.
     query = {term for variant in [question_tokens, *synonyms.variants(question_tokens)]
              for term in terms(variant, _MATCH_TERMS)}
@@ -303,9 +321,8 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
     best = max(range(len(units)), key=lambda i: (weights[i], -i))
     others = [index for index in sorted(range(len(units)), key=lambda i: (-weights[i], i))
               if index != best and weights[index] > 0 and weights[index] >= threshold]
-    chosen = _fit([[best, *_followers(units, best)],
-                   *([index, *_followers(units, index)] for index in others)],
-                  units, [line for line, _ in numbered], limit)
+    chosen = chunk.fit([[best, *chunk.followers(best)],
+                        *([index, *chunk.followers(index)] for index in others)], limit)
     order = sorted(chosen)
     # List lines stay lines; sentences of one line ("220.000 đồng/tháng; một chiều: …") stay together.
     by_lines = any(_LIST_ITEM.match(units[i]) for i in order)
@@ -406,7 +423,8 @@ def compose(result: SearchResult, bm25: BM25Index | None, settings: RetrievalSet
         # An FAQ that names its own official source carries its citation line already.
         cited = any(line.startswith("Nguồn:") for line in text.splitlines())
     else:
-        text = extract(result.query_tokens, best.chunk.text, bm25, settings.max_answer_chars)
+        text = extract(result.query_tokens, best.chunk.text, bm25, settings.max_answer_chars,
+                       best.document.title)
         cited = False
     if not text:
         return Answer(answered=False, answer=NO_ANSWER_TEXT, confidence=result.confidence)

@@ -365,6 +365,13 @@ def test_a_heading_the_answer_would_be_alone_brings_the_first_line_of_its_sectio
     assert extract(tokenize("trường thcs thông báo kiểm tra cuối học kỳ"), exams, bm25, 600) == (
         "Trường THCS Hòa An thông báo lịch kiểm tra cuối học kỳ I như sau:\n1. Ôn tập\n"
         "Giáo viên bộ môn hướng dẫn ôn tập trên lớp từ ngày 07/12/2026.")
+    # ... and so does a line that repeats the document's title
+    plan = ("KẾ HOẠCH\nPhòng, chống đuối nước cho trẻ em, học sinh năm học 2026-2027\n"
+            "I. MỤC TIÊU\n1. Không để trẻ em, học sinh trên địa bàn xã bị đuối nước.")
+    title = "Kế hoạch phòng, chống đuối nước cho trẻ em, học sinh xã Hòa An năm học 2026-2027"
+    assert extract(tokenize("kế hoạch phòng chống đuối nước"), plan, bm25, 600, title) == (
+        "Phòng, chống đuối nước cho trẻ em, học sinh năm học 2026-2027\n"
+        "1. Không để trẻ em, học sinh trên địa bàn xã bị đuối nước.")
     # A heading stays beside the row of its section that answers; one none of whose section
     # is quoted ("2. Tổ hợp 2") is left out.
     books = ("1. Tổ hợp 1\nSTT | TÊN SÁCH | GIÁ\n1 | NGỮ VĂN 10 | 20000\n2 | TOÁN 10 | 21000\n"
