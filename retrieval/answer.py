@@ -189,10 +189,10 @@ def _rank(unit: str) -> int | None:
 
 def _heading_level(unit: str, title: frozenset[str] = frozenset()) -> int | None:
     """How high a heading stands (the document's title -2; "II. TIÊM VẮC XIN", "MỤC TIÊU" -1;
-    "2. Lớp dạy bơi" 0; "a) Thời gian" 1), or None for a unit that is no heading: a heading is a short title
-    without punctuation at its end or a colon inside ("2. Thí sinh trúng tuyển: 467" is a
-    fact), not a table row, numbered, lettered, written in capitals or made of the words of
-    the document's `title` (folded), like the subtitle under "KẾ HOẠCH"."""
+    "2. Lớp dạy bơi" 0; "a) Thời gian" 1), or None for a unit that is no heading.  A heading
+    is a short title without punctuation at its end or a colon inside ("2. Thí sinh trúng
+    tuyển: 467" is a fact), not a table row, numbered, lettered, written in capitals or made
+    of the words of the document's `title` (folded), like the subtitle under "KẾ HOẠCH"."""
     if (not unit or len(unit) > _HEADING_CHARS or unit[-1] in ".;:!?…,"
             or ":" in unit or "|" in unit):  # nor a table row
         return None
