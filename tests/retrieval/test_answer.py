@@ -1,4 +1,5 @@
-"""Extractive answers: the relevant sentences, the citation line, FAQ text, honest no-answer."""
+"""Extractive answers (`retrieval.answer`, `retrieval.quote`, `retrieval.asks`): the relevant
+sentences, the citation line, FAQ text, honest no-answer."""
 
 from __future__ import annotations
 
@@ -7,20 +8,11 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from retrieval.answer import (
-    NO_ANSWER_TEXT,
-    TENTATIVE_TEXT,
-    answering_hit,
-    asked_kinds,
-    asks_price,
-    citation,
-    compose,
-    extract,
-    lacking,
-    split_units,
-)
+from retrieval.answer import NO_ANSWER_TEXT, TENTATIVE_TEXT, answering_hit, citation, compose
+from retrieval.asks import asked_kinds, asks_price, lacking
 from retrieval.bm25 import BM25Index, tokenize
 from retrieval.index import ChunkRecord, DocumentRecord
+from retrieval.quote import extract, split_units
 from retrieval.searcher import Hit, SearchResult
 from retrieval.settings import RetrievalSettings
 from retrieval.types import Answer

@@ -1,0 +1,215 @@
+"""Quoting a chunk: the sentences that answer the question, never text of our own.
+
+An answer is text copied from the chosen chunk: the sentences (or list lines) that share the
+most question weight (BM25 idf of folded syllables and syllable pairs, synonyms included), kept
+in their original order, at most `max_answer_chars`.  A sentence with what the question asks
+for (`retrieval.asks`: a date, an amount, a count, a place) counts as sharing half of the best
+sentence's weight.  A quoted sentence that introduces what follows ("… điểm trúng tuyển như
+sau:") brings its list along; a heading alone brings the first line of its section; either is
+left out when what it introduces is not quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from retrieval import synonyms
+from retrieval.asks import asked
+from retrieval.bm25 import BM25Index, TermOptions, terms, tokenize
+from retrieval.normalize import fold
+
+# Sentences end at . ! ? ; before a capital letter, digit, quote, bracket or list mark.
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“(\-–•*+\d\w])")
+_LIST_ITEM = re.compile(r"^([-–•*+]|[a-zđ]\)|\d+[.)])\s")
+_HEADING_CHARS = 100  # longer units are sentences, not section titles
+_NUMBER_MARK = re.compile(r"^(?:\d{1,3}|[IVXLC]+)\.$")  # "1." or "II." before a heading
+_MATCH_TERMS = TermOptions(accented=False, folded=True, bigrams=True)
+# A unit is kept when it carries at least this share of the best unit's question weight.
+_KEEP_SHARE = 0.5
+
+
+def split_units(text: str) -> list[str]:
+    """Lines, then sentences within lines; empty pieces dropped."""
+    return [unit for _, unit in _units_by_line(text)]
+
+
+def _units_by_line(text: str) -> list[tuple[int, str]]:
+    """(line number, unit) for each unit of `split_units`; a numbered heading stays whole
+    ("1. Thời gian khám", not "1." and "Thời gian khám")."""
+    units: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines()):
+        parts = [part.strip() for part in _SENTENCE_END.split(line.strip()) if part.strip()]
+        if len(parts) > 1 and _NUMBER_MARK.match(parts[0]):
+            parts[:2] = [f"{parts[0]} {parts[1]}"]
+        units += [(number, part) for part in parts]
+    return units
+
+
+def _weight(unit: str, query: set[str], bm25: BM25Index) -> float:
+    present = query.intersection(terms(tokenize(unit), _MATCH_TERMS))
+    return sum(bm25.idf(term) for term in present)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters (with an ellipsis)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return cut + "…"
+
+
+def _rank(unit: str) -> int | None:
+    """How high a unit's list mark stands: "1." 0, "a)" 1, "-" 2; None for no list mark."""
+    match = _LIST_ITEM.match(unit)
+    if not match:
+        return None
+    mark = match.group(1)
+    return 0 if mark[0].isdigit() else 1 if mark[0].isalpha() else 2
+
+
+def _heading_level(unit: str, title: frozenset[str] = frozenset()) -> int | None:
+    """How high a heading stands (the document's title -2; "II. TIÊM VẮC XIN", "MỤC TIÊU" -1;
+    "2. Lớp dạy bơi" 0; "a) Thời gian" 1), or None for a unit that is no heading.  A heading
+    is a short title without punctuation at its end or a colon inside ("2. Thí sinh trúng
+    tuyển: 467" is a fact), not a table row, numbered, lettered, written in capitals or made
+    of the words of the document's `title` (folded), like the subtitle under "KẾ HOẠCH"."""
+    if (not unit or len(unit) > _HEADING_CHARS or unit[-1] in ".;:!?…,"
+            or ":" in unit or "|" in unit):  # nor a table row
+        return None
+    if re.match(r"[IVXLC]+\.\s", unit):
+        return -1
+    words = fold(unit).split()
+    if title and len(words) >= 3 and all(word.strip(",.-()") in title for word in words):
+        return -2  # the document's own title stands above its sections
+    letters = [c for c in unit if c.isalpha()]
+    if len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters):
+        return -1
+    if re.match(r"\d{1,2}[.)]\s", unit):
+        return 0
+    if re.match(r"[a-zđ]\)\s", unit):
+        return 1
+    return None
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """The units of a chunk with each one's line and heading level (see `_heading_level`)."""
+
+    units: list[str]
+    lines: list[int]
+    levels: list[int | None]
+
+    def introduces(self, index: int) -> bool:
+        """Whether a unit says nothing by itself but announces what follows: "… như sau:",
+        a heading."""
+        return self.units[index].endswith(":") or self.levels[index] is not None
+
+    def followers(self, index: int) -> list[int]:
+        """What a unit ending with ":" introduces: the next unit, then the list items after it
+        that stand no higher than the first of them ("Hồ sơ gồm:" and its "- " lines; "như
+        sau:", "1. Số chỗ" and its "- " lines, "2. Hồ sơ" …; not the "2." heading after "a)",
+        "b)")."""
+        if not self.units[index].endswith(":"):
+            return []
+        following: list[int] = []
+        top: int | None = None
+        for position in range(index + 1, len(self.units)):
+            rank = _rank(self.units[position])
+            if following and (rank is None or (top is not None and rank < top)):
+                break
+            following.append(position)
+            top = rank if top is None else top
+        return following
+
+    def introduced(self, index: int) -> set[int]:
+        """The units an introducing unit is about: after "…:" the next one; after a heading its
+        whole section, up to the next heading that stands as high."""
+        level = self.levels[index]
+        if level is None:
+            return {index + 1}
+        section = set()
+        for position in range(index + 1, len(self.units)):
+            other = self.levels[position]
+            if other is not None and other <= level:
+                break
+            section.add(position)
+        return section
+
+    def fit(self, groups: list[list[int]], limit: int) -> set[int]:
+        """The units of `groups` (each a unit and what it introduces, best group first) that
+        fit in `limit` characters, a group's units in order until one does not fit.  The best
+        unit and the first unit it introduces are always kept (the text is shortened
+        afterwards); so is the first line of the section of a heading among them none of
+        whose section fits ("2. Lớp dạy bơi an toàn hè 2027" and "a) Thời gian dự kiến: …";
+        "… như sau:", "1. Ôn tập" and "Giáo viên bộ môn hướng dẫn ôn tập …").  A unit that
+        introduces what did not fit, or what the chunk does not hold ("cụ thể như sau:" closing
+        a chunk; a heading none of whose section is quoted), says nothing by itself and is
+        left out with the clauses of its sentence, unless it is all there is."""
+        units = self.units
+        chosen: dict[int, None] = {}
+        length = -1
+        for number, group in enumerate(groups):
+            for position, index in enumerate(group):
+                if index in chosen:
+                    continue
+                extra = len(units[index]) + 1
+                if length + extra > limit and not (number == 0 and position < 2):
+                    break
+                chosen[index] = None
+                length += extra
+        for index in groups[0]:  # a heading alone says what, not what of it
+            if index in chosen and self.levels[index] is not None:
+                section = sorted(self.introduced(index))
+                lines = [i for i in section if self.levels[i] is None]  # not a subheading
+                if lines and not chosen.keys() & set(section):
+                    chosen[lines[0]] = None
+        dangling: set[int] = set()
+        for index in chosen:
+            if self.introduces(index) and not chosen.keys() & self.introduced(index):
+                dangling.add(index)
+                # ... with the clauses of its sentence ("… lớp, học sinh; tổ hợp môn … như sau:")
+                while (index - 1 in chosen and self.lines[index - 1] == self.lines[index]
+                       and units[index - 1].endswith(";")):
+                    index -= 1
+                    dangling.add(index)
+        kept = set(chosen) - dangling
+        return kept or set(chosen)
+
+
+def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit: int,
+            title: str = "") -> str:
+    """The most relevant sentences of `chunk_text` for the question, in their original order;
+    `title` (the document's) tells its subtitle lines from sentences."""
+    numbered = _units_by_line(chunk_text)
+    units = [unit for _, unit in numbered]
+    if not units:
+        return ""
+    title_words = frozenset(fold(title).replace(",", " ").split())
+    chunk = _Chunk(units, [line for line, _ in numbered],
+                   [_heading_level(unit, title_words) for unit in units])
+    # The question's words and their synonyms' ("thứ 7" -> "thứ bảy"), as BM25 matched them.
+    query = {term for variant in [question_tokens, *synonyms.variants(question_tokens)]
+             for term in terms(variant, _MATCH_TERMS)}
+    weights = [_weight(unit, query, bm25) for unit in units]
+    threshold = max(weights) * _KEEP_SHARE
+    gives = list(asked(question_tokens).values())
+    if gives:  # a date/amount/place/count sentence is kept even without the question's words
+        bonus = threshold or 1.0
+        weights = [weight + bonus if any(give(unit) for give in gives)
+                   else weight for weight, unit in zip(weights, units, strict=True)]
+        threshold = threshold or bonus
+    best = max(range(len(units)), key=lambda i: (weights[i], -i))
+    others = [index for index in sorted(range(len(units)), key=lambda i: (-weights[i], i))
+              if index != best and weights[index] > 0 and weights[index] >= threshold]
+    chosen = chunk.fit([[best, *chunk.followers(best)],
+                        *([index, *chunk.followers(index)] for index in others)], limit)
+    order = sorted(chosen)
+    # List lines stay lines; sentences of one line ("220.000 đồng/tháng; một chiều: …") stay together.
+    by_lines = any(_LIST_ITEM.match(units[i]) for i in order)
+    text = units[order[0]]
+    for previous, index in zip(order, order[1:], strict=False):
+        same_line = numbered[previous][0] == numbered[index][0]
+        text += "\n" if by_lines and not same_line else " "
+        text += units[index]
+    return shorten(text, limit)
