@@ -35,6 +35,7 @@ from admin.answer_delivery import DeliveryTarget
 from admin.clustering import QuestionVectors, group_texts, representative
 from admin.errors import AdminError
 from retrieval import kb_store
+from retrieval.answer import TENTATIVE_TEXT
 from retrieval.diacritics import DiacriticRestorer
 from retrieval.errors import DocumentNotFound
 from retrieval.normalize import fold
@@ -86,6 +87,12 @@ class QueuedQuestion:
     rating: str | None
     school: str | None
     tentative: bool = False
+
+    @property
+    def quoted(self) -> str:
+        """The answer as staff need to see it: what the bot quoted, without the caveat a
+        tentative answer opens with for parents (the reason says it was tentative)."""
+        return self.answer.removeprefix(TENTATIVE_TEXT).strip()
 
     def reason(self, low_confidence: float) -> str:
         """Why it is in the queue, in Vietnamese."""

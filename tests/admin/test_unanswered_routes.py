@@ -23,6 +23,7 @@ import admin.indexing
 import admin.routes.unanswered as routes
 from admin.clustering import QuestionVectors
 from retrieval import kb_store
+from retrieval.answer import TENTATIVE_TEXT
 from retrieval.errors import EmbeddingModelUnavailable
 from retrieval.types import DocumentMeta
 from storage.db import session_scope
@@ -157,6 +158,21 @@ async def test_queue_filters_by_reason(client_staff: AdminClient) -> None:
     # an unknown reason is ignored: the whole queue
     everything = await client_staff.get("/admin/unanswered?reason=%3Cx%3E")
     assert sorted(groups_in(everything.text)) == sorted(map(str, [unanswered, rated_bad, caveat]))
+
+
+async def test_a_tentative_answer_is_shown_to_staff_without_the_parents_caveat(
+        client_staff: AdminClient) -> None:
+    quote = "Hai chiều: 220.000 đồng/tháng; một chiều: 130.000 đồng/tháng."
+    with session_scope() as session:
+        caveat = record_question(session, channel="web", user_hash="h", text="sdt nhà xe",
+                                 answered=True, confidence=0.9, recipient="r", tentative=True,
+                                 answer=f"{TENTATIVE_TEXT}\n\n{quote}").id
+    listing = (await client_staff.get("/admin/unanswered")).text
+    card = listing.split(f'data-ids="{caveat}"')[1]
+    assert f"Bot đã trả lời (lần gần nhất): {quote}" in card
+    assert "em chưa chắc" not in card and "kèm lưu ý chưa chắc" in card  # the reason says it
+    group = (await client_staff.get(f"/admin/unanswered/group?ids={caveat}")).text
+    assert quote in group and "em chưa chắc" not in group
 
 
 async def test_only_the_most_recent_questions_are_grouped(
