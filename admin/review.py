@@ -97,7 +97,7 @@ class QueuedQuestion:
     def reason(self, low_confidence: float) -> str:
         """Why it is in the queue, in Vietnamese."""
         if not self.answered:
-            return "Bot không trả lời được"
+            return REASONS["unanswered"]
         if self.rating == "bad":
             return "Phụ huynh đánh giá câu trả lời chưa hữu ích"
         if self.tentative:
