@@ -18,19 +18,22 @@ from retrieval.normalize import fold
 # Vietnamese capital and small letters, for names ("Nguyễn Thị Mai").
 _UPPER = "".join(c for c in map(chr, range(0x41, 0x1EFA)) if c.isupper() and c.isalpha())
 _LOWER = "".join(c for c in map(chr, range(0x61, 0x1EFA)) if c.islower() and c.isalpha())
-# A sum of money as documents write it ("220.000 đồng", "30 nghìn"), or none to pay.
+# A sum of money as documents write it ("220.000 đồng", "30 nghìn"), or none to pay ("miễn phí",
+# "không thu"; not "không thu tiền mặt", which says how to pay, nor "không thu hồi/nhận").
 _SUM = r"\d[\d.,]* ?(?:đồng|nghìn|ngàn|triệu|k\b)"
-_FREE = r"\bmiễn\b|không thu"
+_FREE = r"\bmiễn\b|không thu\b(?! tiền mặt| hồi| nhận)"
 # What a question asks for (folded phrases of its words) and how a sentence that gives it looks.
 _ASKS = {
     "when": (("bao gio", "khi nao", "luc nao", "ngay nao", "hom nao", "may gio", "thu may",
               "thoi gian", "han chot", "den ngay", "lich thi", "lich kiem tra", "lich hoc",
               "lich nghi", "lich hop", "lich tiem", "lich kham", "lich the nao", "lich nhu the nao",
-              "lich ra sao", "xem lich"),
+              "lich ra sao", "xem lich", "ngay may", "thang may", "tuan nao"),
              re.compile(r"\d{1,2}/\d{1,2}|\b\d{1,2} ?(?:giờ|h)\b|\bngày \d|\btháng \d|"
                         r"\bthứ (?:hai|ba|tư|năm|sáu|bảy|\d)|chủ nhật|hằng ngày|hàng tuần",
                         re.IGNORECASE)),
-    "amount": (("bao nhieu", "may tien", "gia bao", "muc thu", "muc phi", "het bao"),
+    "amount": (("bao nhieu", "may tien", "gia bao", "muc thu", "muc phi", "het bao", "mat tien",
+                "mat phi", "ton tien", "tra tien", "thu tien", "dong tien", "nop tien",
+                "mien phi"),
                re.compile(rf"{_SUM}|\d[\d.,]* ?%|{_FREE}", re.IGNORECASE)),
     "where": (("o dau", "cho nao", "noi nao", "dia diem", "tai dau"),
               re.compile(r"\btại\b|\bđịa điểm\b|\bphòng\b|\bthôn\b|\bđiểm\b|\bsố nhà\b",
@@ -60,6 +63,7 @@ _QUANTITY = re.compile(r"\b(?:bao nhieu|bn|may tien|het bao)\b")
 _PERCENT = re.compile(r"\bphan tram\b|%")
 # An amount that is money (not a percentage), or a table priced in "nghìn đồng".
 MONEY = re.compile(rf"{_SUM}|(?:nghìn|ngàn|triệu) đồng|{_FREE}", re.IGNORECASE)
+SUM = re.compile(rf"{_SUM}|(?:nghìn|ngàn|triệu) đồng", re.IGNORECASE)
 # Kinds whose absence from the answer means it cannot be the answer (a phone number, a name):
 # the answer is then given as tentative, whatever the confidence.
 _MUST_GIVE = ("phone", "person")
@@ -88,6 +92,17 @@ def asked(question_tokens: list[str]) -> dict[str, Callable[[str], bool]]:
     if "phone" in found:  # "sđt là bao nhiêu" asks for the number, not an amount
         found.pop("amount", None)
     return found
+
+
+# Questions after a whole schedule or list ("lịch nghỉ Tết", "thời gian biểu", "những chỗ nào",
+# "các khoản", "gồm những gì") rather than one date, sum or place.
+_ASKS_MANY = re.compile(r"\b(?:lich|thoi gian|nhung|cac|gom)\b")
+
+
+def asks_one(question_tokens: list[str]) -> bool:
+    """Whether the question asks for one date, sum, count or place ("nộp trước ngày mấy"), not
+    a schedule or a list of them (`_ASKS_MANY`)."""
+    return not _ASKS_MANY.search(" ".join(fold(token) for token in question_tokens))
 
 
 def asks_price(question_tokens: list[str]) -> bool:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from retrieval import synonyms
-from retrieval.asks import asked
+from retrieval.asks import asked, asks_one
 from retrieval.bm25 import BM25Index, TermOptions, terms, tokenize
 from retrieval.normalize import fold
 
@@ -23,6 +23,7 @@ from retrieval.normalize import fold
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“(\-–•*+\d\w])")
 _LIST_ITEM = re.compile(r"^([-–•*+]|[a-zđ]\)|\d+[.)])\s")
 _HEADING_CHARS = 100  # longer units are sentences, not section titles
+_LABEL_CHARS = 40  # ... and the lines a list stands under ("Buổi sáng"), shorter still
 _NUMBER_MARK = re.compile(r"^(?:\d{1,3}|[IVXLC]+)\.$")  # "1." or "II." before a heading
 _MATCH_TERMS = TermOptions(accented=False, folded=True, bigrams=True)
 # A unit is kept when it carries at least this share of the best unit's question weight.
@@ -136,6 +137,27 @@ class _Chunk:
             section.add(position)
         return section
 
+    def label(self, index: int) -> int | None:
+        """The short line a list item stands under ("Buổi chiều" over "- Tiết 2: 14 giờ 40",
+        "2. Học kỳ I" over "a) Từ ngày 07/9/2026 …"), or None: the first unit before its run of
+        list items, when that unit is a label (see `_LABEL_CHARS`) or a heading item rather
+        than a sentence."""
+        rank = _rank(self.units[index])
+        if rank is None:
+            return None
+        position = index - 1  # back over the items of its list, not over the item it is under
+        while position >= 0 and (other := _rank(self.units[position])) is not None and other >= rank:
+            position -= 1
+        if position < 0 or position + 1 == index and self.lines[position] == self.lines[index]:
+            return None
+        if _rank(self.units[position]) is not None:  # the item it is under, when a heading
+            return position if self.levels[position] is not None else None
+        unit = self.units[position]
+        if len(unit) > _LABEL_CHARS or not unit[0].isupper() or not unit[-1].isalnum() \
+                or ":" in unit:  # a sentence, a table cell ("Tuần sau)", "34 giải")
+            return None
+        return position
+
     def fit(self, groups: list[list[int]], limit: int) -> set[int]:
         """The units of `groups` (each a unit and what it introduces, best group first) that
         fit in `limit` characters, a group's units in order until one does not fit.  The best
@@ -194,7 +216,12 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
     weights = [_weight(unit, query, bm25) for unit in units]
     threshold = max(weights) * _KEEP_SHARE
     gives = list(asked(question_tokens).values())
-    if gives:  # a date/amount/place/count sentence is kept even without the question's words
+    top = max(range(len(units)), key=lambda i: (weights[i], -i))
+    # A date/amount/place/count sentence is kept even without the question's words, unless one
+    # is asked for and the sentence that best matches them gives it ("phiếu đồng ý tiêm nộp
+    # trước ngày mấy": its sentence has the date; the notice's other dates are not what is asked).
+    answered = weights[top] > 0 and any(give(units[top]) for give in gives)
+    if gives and not (answered and asks_one(question_tokens)):
         bonus = threshold or 1.0
         weights = [weight + bonus if any(give(unit) for give in gives)
                    else weight for weight, unit in zip(weights, units, strict=True)]
@@ -204,6 +231,8 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
               if index != best and weights[index] > 0 and weights[index] >= threshold]
     chosen = chunk.fit([[best, *chunk.followers(best)],
                         *([index, *chunk.followers(index)] for index in others)], limit)
+    # A quoted list item keeps the label it stands under: "Tiết 2: 14 giờ 40" is the afternoon's.
+    chosen |= {label for index in chosen if (label := chunk.label(index)) is not None}
     order = sorted(chosen)
     # List lines stay lines; sentences of one line ("220.000 đồng/tháng; một chiều: …") stay together.
     by_lines = any(_LIST_ITEM.match(units[i]) for i in order)
@@ -212,4 +241,14 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
         same_line = numbered[previous][0] == numbered[index][0]
         text += "\n" if by_lines and not same_line else " "
         text += units[index]
-    return shorten(text, limit)
+    return _tidy(shorten(text, limit))
+
+
+def _tidy(text: str) -> str:
+    """A quote starts with a capital and ends as a sentence, though cut from inside one
+    ("bộ đồng phục thể dục 120.000 đồng/bộ;" -> "Bộ đồng phục thể dục 120.000 đồng/bộ.")."""
+    if text[:1].islower() and not _LIST_ITEM.match(text):  # "a) …" stays
+        text = text[0].upper() + text[1:]
+    if text[-1:] in (";", ","):
+        text = text[:-1] + "."
+    return text

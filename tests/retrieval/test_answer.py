@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from retrieval.answer import NO_ANSWER_TEXT, TENTATIVE_TEXT, answering_hit, citation, compose
-from retrieval.asks import asked_kinds, asks_price, lacking
+from retrieval.asks import asked, asked_kinds, asks_one, asks_price, lacking
 from retrieval.bm25 import BM25Index, tokenize
 from retrieval.index import ChunkRecord, DocumentRecord
 from retrieval.quote import extract, split_units
@@ -213,6 +213,26 @@ def test_what_a_question_asks_for_with_or_without_diacritics() -> None:
     assert asked_kinds(tokenize("mỗi lần được mượn mấy quyển sách")) == ["count"]
     assert asked_kinds(tokenize("học phí bao nhiêu một tháng")) == ["amount"]
     assert asked_kinds(tokenize("clb robot hoc thu may")) == ["when"]  # "thứ mấy" counts nothing
+    assert asked_kinds(tokenize("phiếu đồng ý tiêm nộp trước ngày mấy")) == ["when"]
+    assert asked_kinds(tokenize("kham rang mat lam vao tuan nao")) == ["when"]
+    assert asked_kinds(tokenize("tiêm vắc xin có mất tiền không")) == ["amount"]
+    assert asked_kinds(tokenize("truong co thu tien nuoc uong ko")) == ["amount"]
+
+
+def test_paying_without_cash_is_no_free_of_charge() -> None:
+    amount = asked(tokenize("tiền bhyt bao nhiêu"))["amount"]
+    assert not amount("Giáo viên chủ nhiệm không thu tiền mặt.")
+    assert not amount("Nhà trường không thu hồi thẻ cũ.")
+    assert amount("Chi phí: miễn phí.") and amount("Nhà trường không thu tiền gửi xe.")
+    assert amount("Đóng 12 tháng: 631.800 đồng/học sinh.")
+
+
+def test_one_date_or_sum_is_asked_for_unless_a_schedule_or_list_is() -> None:
+    assert asks_one(tokenize("phieu dong y tiem nop truoc ngay nao"))
+    assert asks_one(tokenize("đồng phục thể dục giá bao nhiêu"))
+    assert not asks_one(tokenize("lịch nghỉ Tết năm nay"))
+    assert not asks_one(tokenize("những chỗ nào trong xã dễ đuối nước"))
+    assert not asks_one(tokenize("các khoản thu đầu năm bao nhiêu"))
 
 
 def test_an_answer_without_the_phone_number_or_name_asked_for_lacks_it() -> None:
@@ -240,11 +260,59 @@ def test_extract_gives_the_date_or_place_line_the_question_asks_for(bm25: BM25In
     assert "thôn An Đông" in where and "23/01/2027" not in where
 
 
+VACCINATION = (
+    "II. TIÊM VẮC XIN Td\n1. Đối tượng: học sinh lớp 2.\n"
+    "2. Thời gian: thứ Tư ngày 16/12/2026, từ 7 giờ 30, tại hội trường.\n3. Chi phí: miễn phí.\n"
+    "4. Thủ tục: cha mẹ ký phiếu đồng ý tiêm, gửi giáo viên chủ nhiệm trước ngày 11/12/2026.\n"
+    "5. Trẻ đang sốt được hoãn tiêm và tiêm bù vào ngày 25 hằng tháng.")
+
+
+def test_extract_gives_the_one_date_asked_for_without_the_others(bm25: BM25Index) -> None:
+    consent = extract(tokenize("phiếu đồng ý tiêm nộp trước ngày mấy"), VACCINATION, bm25, 600)
+    assert "11/12/2026" in consent and "16/12/2026" not in consent and "25 hằng" not in consent
+    # a date sentence without the question's words is still found when none of those has one
+    day = extract(tokenize("tiêm vắc xin Td ngày nào"), VACCINATION, bm25, 600)
+    assert "16/12/2026" in day
+    # ... and a schedule brings every date
+    schedule = extract(tokenize("lịch tiêm vắc xin Td"), VACCINATION, bm25, 600)
+    assert all(date in schedule for date in ("16/12/2026", "11/12/2026", "25 hằng tháng"))
+
+
+def test_a_quoted_list_item_keeps_the_label_or_heading_it_stands_under(bm25: BM25Index) -> None:
+    timetable = ("Học 2 buổi/ngày.\nBuổi sáng\n- Tiết 1: 7 giờ 15 - 7 giờ 50.\n"
+                 "- Tiết 2: 7 giờ 55 - 8 giờ 30.\nBuổi chiều\n- Tiết 1: 14 giờ 00 - 14 giờ 35.\n"
+                 "- Tiết 2: 14 giờ 40 - 15 giờ 15.")
+    answer = extract(tokenize("tiết 2 bắt đầu lúc mấy giờ"), timetable, bm25, 600)
+    lines = answer.splitlines()
+    assert lines[0] == "Buổi sáng" and "Học 2 buổi/ngày." not in lines
+    assert lines.index("Buổi chiều") < lines.index("- Tiết 2: 14 giờ 40 - 15 giờ 15.")
+    assert lines.index("Buổi sáng") < lines.index("- Tiết 2: 7 giờ 55 - 8 giờ 30.") < lines.index(
+        "Buổi chiều")
+    plan = ("1. Khai giảng ngày 05/9/2026.\n2. Học kỳ I\na) Từ ngày 07/9/2026 đến ngày 16/01/2027.\n"
+            "b) Kiểm tra cuối kỳ từ ngày 04/01/2027.\n3. Học kỳ II\na) Từ ngày 18/01/2027.")
+    term = extract(tokenize("hoc ky 1 tu ngay nao den ngay nao"), plan, bm25, 600)
+    assert term.startswith("2. Học kỳ I\na) Từ ngày 07/9/2026 đến ngày 16/01/2027.")
+    # a sentence or a table cell before a list is no label
+    rules = "Học sinh lưu ý các điều sau.\n- Không nhuộm tóc.\n34 giải\n- Giải nhất: 5 triệu đồng."
+    assert extract(tokenize("co duoc nhuom toc khong"), rules, bm25, 600) == "- Không nhuộm tóc."
+    assert extract(tokenize("giai nhat bao nhieu tien"), rules, bm25, 600) == (
+        "- Giải nhất: 5 triệu đồng.")
+
+
+def test_a_quote_cut_from_inside_a_sentence_reads_as_one(bm25: BM25Index) -> None:
+    uniforms = ("- Cửa hàng may Minh Châu có sẵn các cỡ: bộ đồng phục chính 145.000 đồng/bộ; "
+                "bộ đồng phục thể dục 120.000 đồng/bộ; logo thêu rời 10.000 đồng/chiếc.")
+    assert extract(tokenize("đồng phục thể dục giá bao nhiêu"), uniforms, bm25, 600) == (
+        "Bộ đồng phục thể dục 120.000 đồng/bộ.")
+    letters = "Thời gian như sau:\na) Tổng kết năm học trước ngày 31/5/2027;\nb) Nghỉ hè."
+    assert extract(tokenize("tổng kết năm học ngày nào"), letters, bm25, 600).startswith("a) ")
+
+
 def test_extract_matches_synonyms_and_keeps_sentences_of_a_line_together(bm25: BM25Index) -> None:
     timetable = ("Học 5 ngày/tuần từ thứ Hai đến thứ Sáu; thứ Bảy và Chủ nhật học sinh nghỉ.\n"
                  "- Tiết 1: 7 giờ 15 - 7 giờ 50.\n- Ra chơi: 8 giờ 30.")
     answer = extract(tokenize("thu 7 co hoc ko"), timetable, bm25, 600)
-    assert answer.startswith("thứ Bảy và Chủ nhật học sinh nghỉ.")  # "thứ 7" is "thứ Bảy"
+    assert answer.startswith("Thứ Bảy và Chủ nhật học sinh nghỉ.")  # "thứ 7" is "thứ Bảy"
     prices = "- Hai chiều: 220.000 đồng/tháng; một chiều: 130.000 đồng/tháng.\n- Xe 45 chỗ."
     assert extract(tokenize("xe bao nhiêu tiền một tháng"), prices, bm25, 600).splitlines()[0] == (
         "- Hai chiều: 220.000 đồng/tháng; một chiều: 130.000 đồng/tháng.")
@@ -362,7 +430,7 @@ def test_a_heading_the_answer_would_be_alone_brings_the_first_line_of_its_sectio
             "I. MỤC TIÊU\n1. Không để trẻ em, học sinh trên địa bàn xã bị đuối nước.")
     title = "Kế hoạch phòng, chống đuối nước cho trẻ em, học sinh xã Hòa An năm học 2026-2027"
     assert extract(tokenize("kế hoạch phòng chống đuối nước"), plan, bm25, 600, title) == (
-        "Phòng, chống đuối nước cho trẻ em, học sinh năm học 2026-2027\n"
+        "Phòng, chống đuối nước cho trẻ em, học sinh năm học 2026-2027\nI. MỤC TIÊU\n"
         "1. Không để trẻ em, học sinh trên địa bàn xã bị đuối nước.")
     # A heading stays beside the row of its section that answers; one none of whose section
     # is quoted ("2. Tổ hợp 2") is left out.
