@@ -30,7 +30,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "tickets",
     "stats",
     "unanswered",
-    "document_uploads", "documents", "announcements", "faq",
+    "document_uploads", "documents", "announcements", "faq", "synonyms",
 )
 
 

@@ -46,6 +46,7 @@ NAV: tuple[tuple[str, str, bool], ...] = (
     ("Tài liệu", "/admin/documents", False),
     ("Thông báo", "/admin/announcements", False),
     ("Hỏi đáp", "/admin/faq", False),
+    ("Từ đồng nghĩa", "/admin/synonyms", False),
     ("Câu hỏi chưa trả lời", "/admin/unanswered", False),
     ("Phản ánh – góp ý", "/admin/tickets", False),
     ("Thống kê", "/admin/stats", False),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from retrieval import synonyms
 from retrieval.asks import MONEY, asked, asks_price, lacking
 from retrieval.bm25 import BM25Index
 from retrieval.quote import extract, shorten, split_units
@@ -135,7 +136,7 @@ def compose(result: SearchResult, bm25: BM25Index | None, settings: RetrievalSet
         cited = any(line.startswith("Nguồn:") for line in text.splitlines())
     else:
         text = extract(result.query_tokens, best.chunk.text, bm25, settings.max_answer_chars,
-                       best.document.title)
+                       best.document.title, synonyms.groups_for(settings.data_dir))
         cited = False
     if not text:
         return Answer(answered=False, answer=NO_ANSWER_TEXT, confidence=result.confidence)

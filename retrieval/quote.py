@@ -200,9 +200,10 @@ class _Chunk:
 
 
 def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit: int,
-            title: str = "") -> str:
+            title: str = "", groups: synonyms.Groups | None = None) -> str:
     """The most relevant sentences of `chunk_text` for the question, in their original order;
-    `title` (the document's) tells its subtitle lines from sentences."""
+    `title` (the document's) tells its subtitle lines from sentences; `groups` are the synonym
+    groups the search used (default: the bundled ones)."""
     numbered = _units_by_line(chunk_text)
     units = [unit for _, unit in numbered]
     if not units:
@@ -211,7 +212,7 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
     chunk = _Chunk(units, [line for line, _ in numbered],
                    [_heading_level(unit, title_words) for unit in units])
     # The question's words and their synonyms' ("thứ 7" -> "thứ bảy"), as BM25 matched them.
-    query = {term for variant in [question_tokens, *synonyms.variants(question_tokens)]
+    query = {term for variant in [question_tokens, *synonyms.variants(question_tokens, groups)]
              for term in terms(variant, _MATCH_TERMS)}
     weights = [_weight(unit, query, bm25) for unit in units]
     threshold = max(weights) * _KEEP_SHARE

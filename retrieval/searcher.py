@@ -257,7 +257,8 @@ class Searcher:
         of the question as typed and its synonym variants ("phụ huynh" ~ "cha mẹ học sinh")."""
         bm25 = self.snapshot.bm25
         best: np.ndarray | None = None
-        for variant in [tokens, *synonyms.variants(tokens)]:
+        groups = synonyms.groups_for(self.settings.data_dir)
+        for variant in [tokens, *synonyms.variants(tokens, groups)]:
             query = bm25.query_terms(variant)
             ceiling = bm25.max_score(query)
             shares = bm25.scores(query)

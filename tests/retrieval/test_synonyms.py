@@ -11,7 +11,17 @@ from fake_kb import FakeEmbedder, add_document, make_settings
 from retrieval.bm25 import tokenize
 from retrieval.index import index_dir, load_snapshot, sync_index
 from retrieval.searcher import Searcher
-from retrieval.synonyms import MAX_VARIANTS, SYNONYMS_FILE, load_groups, variants
+from retrieval.synonyms import (
+    MAX_LOCAL_GROUPS,
+    MAX_VARIANTS,
+    SYNONYMS_FILE,
+    groups_for,
+    load_groups,
+    parse_staff_text,
+    save_staff_groups,
+    staff_text,
+    variants,
+)
 from retrieval.types import SearchContext
 from storage.db import reset_caches
 
@@ -50,6 +60,9 @@ def searcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Searcher:
     add_document(tmp_path, "gop-y", "Góp ý, phản ánh", [
         (None, "Phụ huynh góp ý cho nhà trường qua hộp thư hoặc đường dây nóng."),
     ], kind="faq", questions=["Phụ huynh góp ý ở đâu?"])
+    add_document(tmp_path, "tien-an", "Thông báo thu tiền ăn bán trú học kỳ I", [
+        (None, "Tiền ăn bán trú học kỳ I là 30.000 đồng mỗi ngày, nộp theo tháng."),
+    ], kind="announcement")
     settings = make_settings(tmp_path)
     sync_index(settings, embedder=FakeEmbedder())
     snapshot = load_snapshot(index_dir(settings))
@@ -65,3 +78,41 @@ def test_the_parents_word_finds_the_notice_in_official_wording(searcher: Searche
     assert [hit.document.id for hit in result.best_per_document()][0] == "hop-cmhs"
     best = result.hits[0]
     assert best.lexical > 0.5  # scored as "họp cha mẹ học sinh"
+
+
+def test_staff_groups_are_parsed_from_the_form_with_each_problem_named() -> None:
+    groups, errors = parse_staff_text(
+        "# ghi chú\n\nTiền ăn bán trú,  tiền cơm trưa ; tien com trua\nhọp cha mẹ học sinh = họp phụ huynh")
+    assert errors == []
+    assert groups == [["tiền ăn bán trú", "tiền cơm trưa"],  # the folded twin is the same phrasing
+                      ["họp cha mẹ học sinh", "họp phụ huynh"]]
+    _, errors = parse_staff_text("tiền ăn bán trú, tiền cơm\nthi, kiểm tra\nxe đưa đón\n" + "a" * 400)
+    assert errors == [
+        "Dòng 2: “thi” chỉ có một tiếng; mỗi cách nói cần ít nhất hai tiếng để không khớp nhầm "
+        "sang câu hỏi khác.",
+        "Dòng 3: cần ít nhất hai cách nói khác nhau, cách nhau bằng dấu phẩy (ví dụ: “phụ huynh, "
+        "cha mẹ học sinh”).",
+        "Dòng 4: dài quá 300 ký tự."]
+    many = "\n".join(f"cách nói {n}, cách khác {n}" for n in range(MAX_LOCAL_GROUPS + 1))
+    assert parse_staff_text(many)[1] == [f"Tối đa {MAX_LOCAL_GROUPS} nhóm; danh sách có 301 nhóm."]
+
+
+def test_staff_groups_are_saved_read_back_and_come_before_the_bundled_ones(tmp_path: Path) -> None:
+    assert staff_text(tmp_path) == "" and groups_for(tmp_path) == load_groups(SYNONYMS_FILE)
+    path = save_staff_groups(tmp_path, [["tiền ăn bán trú", "tiền cơm trưa"]])
+    assert path == tmp_path / "synonyms.tsv" and "tiền ăn bán trú\ttiền cơm trưa\n" in path.read_text()
+    assert staff_text(tmp_path) == "tiền ăn bán trú, tiền cơm trưa"
+    assert groups_for(tmp_path)[0] == (("tiền", "ăn", "bán", "trú"), ("tiền", "cơm", "trưa"))
+    save_staff_groups(tmp_path, [["sổ liên lạc điện tử", "sổ điện tử"], ["học bạ số", "học bạ điện tử"]])
+    assert [group[0] for group in groups_for(tmp_path)[:2]] == [
+        ("sổ", "liên", "lạc", "điện", "tử"), ("học", "bạ", "số")]  # read again once changed
+    assert list(tmp_path.glob(".synonyms-*")) == []  # written through a temporary file
+
+
+def test_a_group_staff_save_is_used_by_the_running_searcher(searcher: Searcher) -> None:
+    question, today = "tien com trua bao nhieu", SearchContext(today=dt.date(2026, 12, 1))
+    before = searcher.search(question, today)
+    assert max(hit.lexical for hit in before.hits if hit.document.id == "tien-an") < 0.5
+    save_staff_groups(searcher.settings.data_dir, [["tiền ăn bán trú", "tiền cơm trưa"]])
+    after = searcher.search(question, today)  # same searcher, same index version
+    assert after.hits[0].document.id == "tien-an" and after.hits[0].lexical > 0.6
