@@ -90,7 +90,7 @@ def test_a_question_is_answered_with_sources_then_asks_for_a_rating(
     ("xe đưa đón THCS bao nhiêu tiền một tháng", "220.000 đồng/tháng"),  # the price list chunk
     ("xe dua don thon ben do gia bn mot thang", "220.000 đồng/tháng"),  # ... though 21 % behind
     ("bao gio hop phu huynh", "23/01/2027"),  # "phụ huynh" ~ "cha mẹ học sinh", the date line
-    ("con em hoc lop 2, thu 7 co hoc ko", "thứ Bảy và Chủ nhật học sinh nghỉ"),  # thứ 7 ~ thứ Bảy
+    ("con em hoc lop 2, thu 7 co hoc ko", "Thứ Bảy và Chủ nhật học sinh nghỉ"),  # thứ 7 ~ thứ Bảy
     ("mượn sách thư viện về nhà được bao nhiêu ngày", "trong 07 ngày"),  # a count of days
     # the contact FAQ is first only by its boost and gives no count: the school plan does
     ("truong tieu hoc hoa an co may diem truong", "02 điểm trường"),
