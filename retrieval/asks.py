@@ -38,6 +38,12 @@ _ASKS = {
     "where": (("o dau", "cho nao", "noi nao", "dia diem", "tai dau"),
               re.compile(r"\btại\b|\bđịa điểm\b|\bphòng\b|\bthôn\b|\bđiểm\b|\bsố nhà\b",
                          re.IGNORECASE)),
+    # how to sign up: the sentence that says where or through whom ("Đăng ký qua giáo viên
+    # chủ nhiệm") shares only "đăng ký" with the question, and the chunk's subject outweighs it
+    "register": (("dang ky sao", "dang ky the nao", "dang ky nhu the nao", "dang ky ra sao",
+                  "dang ky bang cach nao", "cach dang ky", "thu tuc dang ky", "dang ky voi ai",
+                  "dang ky qua dau", "dang ky o dau"),
+                 re.compile(r"\bđăng k[ýí]\b", re.IGNORECASE)),
     "phone": (("so dien thoai", "so dt", "sdt", "dien thoai lien he", "hotline", "so lien he",
                "so zalo"),
               # 0 or +84, then 9-10 digits grouped by single spaces, dots or dashes.

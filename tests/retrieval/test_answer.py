@@ -201,7 +201,8 @@ MEETING = (
 def test_what_a_question_asks_for_with_or_without_diacritics() -> None:
     assert asked_kinds(tokenize("Bao giờ họp phụ huynh?")) == ["when"]
     assert asked_kinds(tokenize("hop phu huynh o dau")) == ["where"]
-    assert asked_kinds(tokenize("xe đưa đón bao nhiêu tiền, đăng ký ở đâu")) == ["amount", "where"]
+    assert asked_kinds(tokenize("xe đưa đón bao nhiêu tiền, đăng ký ở đâu")) == [
+        "amount", "where", "register"]
     assert asked_kinds(tokenize("lich thi hk1")) == ["when"]
     assert asked_kinds(tokenize("kiem tra cuoi ky 1 lop 8 lich the nao")) == ["when"]
     assert asked_kinds(tokenize("Lịch tiêm vắc xin ở trường")) == ["when"]
@@ -217,6 +218,17 @@ def test_what_a_question_asks_for_with_or_without_diacritics() -> None:
     assert asked_kinds(tokenize("kham rang mat lam vao tuan nao")) == ["when"]
     assert asked_kinds(tokenize("tiêm vắc xin có mất tiền không")) == ["amount"]
     assert asked_kinds(tokenize("truong co thu tien nuoc uong ko")) == ["amount"]
+    assert asked_kinds(tokenize("con muốn vào clb tiếng anh thì đăng ký sao")) == ["register"]
+    assert asked_kinds(tokenize("xe dua don dang ky o dau")) == ["where", "register"]
+
+
+def test_a_question_how_to_sign_up_gets_the_sentence_on_signing_up(bm25: BM25Index) -> None:
+    clubs = ("Hoạt động các câu lạc bộ năm học 2026-2027\n"
+             "- Tiếng Anh giao tiếp: chiều thứ Tư, phòng Ngoại ngữ.\n"
+             "- Mỗi học sinh tham gia tối đa 02 câu lạc bộ.\n"
+             "- Câu lạc bộ không học thay tiết học chính khóa.\n- Đăng ký qua giáo viên chủ nhiệm.")
+    answer = extract(tokenize("con muon tham gia clb tieng anh thi dang ky sao"), clubs, bm25, 600)
+    assert "Đăng ký qua giáo viên chủ nhiệm." in answer
 
 
 def test_paying_without_cash_is_no_free_of_charge() -> None:
