@@ -69,7 +69,6 @@ _QUANTITY = re.compile(r"\b(?:bao nhieu|bn|may tien|het bao)\b")
 _PERCENT = re.compile(r"\bphan tram\b|%")
 # An amount that is money (not a percentage), or a table priced in "nghìn đồng".
 MONEY = re.compile(rf"{_SUM}|(?:nghìn|ngàn|triệu) đồng|{_FREE}", re.IGNORECASE)
-SUM = re.compile(rf"{_SUM}|(?:nghìn|ngàn|triệu) đồng", re.IGNORECASE)
 # Kinds whose absence from the answer means it cannot be the answer (a phone number, a name):
 # the answer is then given as tentative, whatever the confidence.
 _MUST_GIVE = ("phone", "person")
