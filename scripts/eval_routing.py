@@ -1,13 +1,15 @@
-"""Routing robustness on third-party question sets: do parents' questions reach the knowledge path?
+"""Routing robustness on questions never trained on: do parents' questions reach the knowledge path?
 
-Evaluation only, never training: the sets in `../shared/eval-third-party/` were written by other
-projects (see its README). A message reaches the knowledge-answer path when the NLU model gives
+Evaluation only, never training: the answerable questions of our retrieval dev set
+(`tests/retrieval/dev_questions.jsonl`; the training set's are NLU examples, see
+`scripts/nlu_kb_questions.py`) and, when present, the sets in `../shared/eval-third-party/`,
+written by other projects (see its README). A message reaches the knowledge-answer path when the NLU model gives
 it `ask_question` or `nlu_fallback` (data/rules/questions.yml sends both to
 action_answer_question); chit-chat should get any other intent.
 
 Runs under .venv-rasa (Python 3.10) with the trained model:
     PYTHONPATH=. .venv-rasa/bin/python scripts/eval_routing.py [--model models/edubot-….tar.gz]
-Prints a markdown section for BENCHMARKS.md; exits 0 with a message when the sets are absent.
+Prints a markdown section for BENCHMARKS.md; the third-party sets are skipped when absent.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 THIRD_PARTY = ROOT.parent / "shared" / "eval-third-party"
+DEV_QUESTIONS = ROOT / "tests" / "retrieval" / "dev_questions.jsonl"
 KNOWLEDGE_INTENTS = frozenset({"ask_question", "nlu_fallback"})
 # NgocNam1512__Edu_bot intents that ask for information a school publishes (the rest are
 # greetings, thanks, personal data about one child, or a phone number).
@@ -32,6 +35,12 @@ EDU_BOT_KNOWLEDGE = frozenset({"ask_fee_tutor", "ask_menu", "tuyen_sinh_doi_tuon
                                "tuyen_sinh_thoi_gian_cach_thuc", "tuyen_sinh_so_luong",
                                "tuyen_sinh_ho_so", "ask_timetable"})
 EDU_BOT_CHAT = frozenset({"greet", "thanks", "goodbye"})
+
+
+def dev_questions(path: Path = DEV_QUESTIONS) -> list[str]:
+    """The answerable questions of our retrieval dev set."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row["question"] for row in rows if row["expected_doc"]]
 
 
 def school_questions(folder: Path) -> tuple[list[str], list[str]]:
@@ -76,7 +85,7 @@ async def intents(model: Path, texts: list[str]) -> list[str]:
 
 
 def section(rows: list[tuple[str, int, float, Counter[str]]]) -> str:
-    lines = ["## Routing on third-party question sets (never trained on)", "",
+    lines = ["## Routing of questions never trained on", "",
              "`PYTHONPATH=. .venv-rasa/bin/python scripts/eval_routing.py`: share of messages that",
              "reach the knowledge-answer path (`ask_question` or `nlu_fallback`) for questions, and",
              "that do not for chit-chat.", "",
@@ -94,17 +103,18 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if not THIRD_PARTY.exists():
-        print(f"{THIRD_PARTY} not found: nothing to evaluate")
-        return 0
     model = Path(args.model) if args.model else max(
         (ROOT / "models").glob("edubot-*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    sets = []
-    school, chat = school_questions(THIRD_PARTY / "PhuocSang07__school-questions")
-    sets += [("PhuocSang07 school questions", school, True), ("PhuocSang07 chit-chat", chat, False)]
-    knowledge, small_talk = edu_bot_questions(THIRD_PARTY / "NgocNam1512__Edu_bot")
-    sets += [("NgocNam1512 Edu_bot information questions", knowledge, True),
-             ("NgocNam1512 Edu_bot greetings/thanks/goodbye", small_talk, False)]
+    sets = [("our dev set, answerable questions", dev_questions(), True)]
+    if THIRD_PARTY.exists():
+        school, chat = school_questions(THIRD_PARTY / "PhuocSang07__school-questions")
+        sets += [("PhuocSang07 school questions", school, True),
+                 ("PhuocSang07 chit-chat", chat, False)]
+        knowledge, small_talk = edu_bot_questions(THIRD_PARTY / "NgocNam1512__Edu_bot")
+        sets += [("NgocNam1512 Edu_bot information questions", knowledge, True),
+                 ("NgocNam1512 Edu_bot greetings/thanks/goodbye", small_talk, False)]
+    else:
+        print(f"{THIRD_PARTY} not found: our dev set only")
     texts = [text for _, questions, _ in sets for text in questions]
     predicted = iter(asyncio.run(intents(model, texts)))
     rows = []
