@@ -41,16 +41,18 @@ def local_file(data_dir: Path) -> Path:
     return data_dir / LOCAL_FILE_NAME
 
 
+def _rows(path: Path) -> list[list[str]]:
+    """The phrasings of each line of a synonym file, as written (comments and blank lines
+    skipped)."""
+    return [[part.strip() for part in line.split("\t") if part.strip()]
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
 @functools.lru_cache(maxsize=8)
 def _read(path: Path, stamp: tuple[int, int]) -> Groups:
-    groups = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        phrasings = tuple(tuple(normalize.tokens(part)) for part in line.split("\t") if part.strip())
-        if len(phrasings) > 1:
-            groups.append(phrasings)
-    return tuple(groups)
+    groups = (tuple(tuple(normalize.tokens(part)) for part in row) for row in _rows(path))
+    return tuple(group for group in groups if len(group) > 1)
 
 
 def load_groups(path: Path = SYNONYMS_FILE) -> Groups:
@@ -102,12 +104,7 @@ def variants(tokens: Sequence[str], groups: Sequence[Sequence[Sequence[str]]] | 
 def staff_text(data_dir: Path) -> str:
     """The knowledge base's own groups, one per line, phrasings separated by ", "."""
     path = local_file(data_dir)
-    if not path.exists():
-        return ""
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines()
-             if line.strip() and not line.lstrip().startswith("#")]
-    return "\n".join(", ".join(part.strip() for part in line.split("\t") if part.strip())
-                     for line in lines)
+    return "\n".join(", ".join(row) for row in _rows(path)) if path.exists() else ""
 
 
 def parse_staff_text(text: str) -> tuple[list[list[str]], list[str]]:

@@ -59,13 +59,14 @@ def examples() -> list[str]:
     return chosen
 
 
-def render() -> str:
-    return HEADER + "".join(f"      - {text}\n" for text in examples())
+def render(chosen: list[str] | None = None) -> str:
+    return HEADER + "".join(f"      - {text}\n" for text in (examples() if chosen is None else chosen))
 
 
 def main() -> int:
-    OUTPUT.write_text(render(), encoding="utf-8")
-    print(f"{OUTPUT.relative_to(ROOT)}: {len(examples())} ask_question examples")
+    chosen = examples()
+    OUTPUT.write_text(render(chosen), encoding="utf-8")
+    print(f"{OUTPUT.relative_to(ROOT)}: {len(chosen)} ask_question examples")
     return 0
 
 

@@ -59,11 +59,10 @@ async def save(request: Request, user: CurrentUser, db: SessionDep,
     if errors:
         return _page(request, groups, errors, status_code=400)
     data_dir = get_retrieval_settings().data_dir
-    before = synonyms.staff_text(data_dir)
+    before = len(synonyms.load_groups(synonyms.local_file(data_dir)))
     synonyms.save_staff_groups(data_dir, parsed)
     audit.record(db, actor=user.username, action="synonyms.update", target="synonyms.tsv",
-                 detail={"groups": len(parsed),
-                         "before": len(before.splitlines()) if before else 0})
+                 detail={"groups": len(parsed), "before": before})
     logger.info("synonym list saved: %d groups", len(parsed))
     flash(request, f"Đã lưu {len(parsed)} nhóm từ đồng nghĩa. Trợ lý dùng ngay từ câu hỏi tiếp theo.")
     return RedirectResponse("/admin/synonyms", status_code=303)
