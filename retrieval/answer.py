@@ -23,8 +23,9 @@ import datetime as dt
 from collections.abc import Callable
 
 from retrieval import synonyms
+from retrieval.answerability import semesters
 from retrieval.asks import MONEY, asked, asks_price, lacking
-from retrieval.bm25 import BM25Index
+from retrieval.bm25 import BM25Index, tokenize
 from retrieval.quote import extract, shorten, split_units
 from retrieval.searcher import Hit, SearchResult
 from retrieval.settings import RetrievalSettings
@@ -85,9 +86,18 @@ def _giving_hit(result: SearchResult, gives: list[Callable[[str], bool]], faq_bo
     if giving(chosen):
         return chosen
     unboosted = best.score - (faq_boost if best.document.kind == "faq" else 0.0)
+    asked_semesters = semesters(result.query_tokens)
     others = [hit for hit in result.hits if hit.document.id != best.document.id
-              and hit.score >= unboosted * (1.0 - DOCUMENT_MARGIN) and giving(hit)]
+              and hit.score >= unboosted * (1.0 - DOCUMENT_MARGIN) and giving(hit)
+              and not _other_semester(asked_semesters, hit.document.title)]
     return max(others, key=lambda hit: (giving(hit), hit.score)) if others else best
+
+
+def _other_semester(asked: set[int], title: str) -> bool:
+    """Whether a document's title names only a semester other than the one asked about: the
+    first semester's meal price does not answer "tiền ăn bán trú hk2"."""
+    covered = semesters(tokenize(title))
+    return bool(asked and covered and not asked & covered)
 
 
 def _date_text(iso: str | None) -> str | None:

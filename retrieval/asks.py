@@ -25,7 +25,8 @@ _FREE = r"\bmiễn\b|không thu\b(?! tiền mặt| hồi| nhận)"
 # What a question asks for (folded phrases of its words) and how a sentence that gives it looks.
 _ASKS = {
     "when": (("bao gio", "khi nao", "luc nao", "ngay nao", "hom nao", "may gio", "thu may",
-              "thoi gian", "han chot", "den ngay", "lich thi", "lich kiem tra", "lich hoc",
+              "thoi gian", "han chot", "han cuoi", "han nop", "han dong", "het han", "den ngay",
+              "lich thi", "lich kiem tra", "lich hoc",
               "lich nghi", "lich hop", "lich tiem", "lich kham", "lich the nao", "lich nhu the nao",
               "lich ra sao", "xem lich", "ngay may", "thang may", "tuan nao"),
              re.compile(r"\d{1,2}/\d{1,2}|\b\d{1,2} ?(?:giờ|h)\b|\bngày \d|\btháng \d|"

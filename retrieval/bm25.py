@@ -56,7 +56,7 @@ QUESTION_PHRASES = (
     "bao nhiêu", "bao giờ", "khi nào", "lúc nào", "thế nào", "làm sao", "tại sao", "vì sao",
     "ở đâu", "chỗ nào", "được không", "hay không", "có phải", "cho hỏi", "xin hỏi", "là gì",
     "gì", "nào", "mấy", "vậy", "ạ", "à", "hả", "nhé", "nha", "ơi", "không", "chưa", "có", "là",
-    "thì", "mình", "ai",
+    "thì sao", "ra sao", "thì", "mình", "ai",
 )
 
 

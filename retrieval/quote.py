@@ -28,6 +28,23 @@ _NUMBER_MARK = re.compile(r"^(?:\d{1,3}|[IVXLC]+)\.$")  # "1." or "II." before a
 _MATCH_TERMS = TermOptions(accented=False, folded=True, bigrams=True)
 # A unit is kept when it carries at least this share of the best unit's question weight.
 _KEEP_SHARE = 0.5
+# A small number after a word ("lớp 7", "kỳ 1") matches a sentence only with that word
+# ("lop_7"): by itself it would match any time or count ("lúc 7 giờ 15").  Numbers of a date
+# typed in parts ("30/4") still match alone.
+_SMALL_NUMBER = re.compile(r"\d{1,2}")
+
+
+def _word_numbers(tokens: list[str]) -> set[str]:
+    """The folded terms of small numbers that follow a word and do not start a date."""
+    found = set()
+    for position, token in enumerate(tokens):
+        if not _SMALL_NUMBER.fullmatch(token) or position == 0:
+            continue
+        after = tokens[position + 1] if position + 1 < len(tokens) else ""
+        if not tokens[position - 1].isdigit() and not after.isdigit():
+            found.add(f"~{token}")
+    return found
+
 
 
 def split_units(text: str) -> list[str]:
@@ -213,7 +230,7 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
                    [_heading_level(unit, title_words) for unit in units])
     # The question's words and their synonyms' ("thứ 7" -> "thứ bảy"), as BM25 matched them.
     query = {term for variant in [question_tokens, *synonyms.variants(question_tokens, groups)]
-             for term in terms(variant, _MATCH_TERMS)}
+             for term in terms(variant, _MATCH_TERMS)} - _word_numbers(question_tokens)
     weights = [_weight(unit, query, bm25) for unit in units]
     threshold = max(weights) * _KEEP_SHARE
     gives = list(asked(question_tokens).values())
@@ -241,15 +258,20 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
     for previous, index in zip(order, order[1:], strict=False):
         same_line = numbered[previous][0] == numbered[index][0]
         text += "\n" if by_lines and not same_line else " "
-        text += units[index]
+        # a clause quoted without the one before it starts as a sentence ("môn đầu tiên …")
+        text += units[index] if same_line and index == previous + 1 else _capitalised(units[index])
     return _tidy(shorten(text, limit))
+
+
+def _capitalised(unit: str) -> str:
+    """`unit` with a capital first letter; a list mark ("a) …") stays as it is."""
+    return unit[0].upper() + unit[1:] if unit[:1].islower() and not _LIST_ITEM.match(unit) else unit
 
 
 def _tidy(text: str) -> str:
     """A quote starts with a capital and ends as a sentence, though cut from inside one
     ("bộ đồng phục thể dục 120.000 đồng/bộ;" -> "Bộ đồng phục thể dục 120.000 đồng/bộ.")."""
-    if text[:1].islower() and not _LIST_ITEM.match(text):  # "a) …" stays
-        text = text[0].upper() + text[1:]
+    text = _capitalised(text)
     if text[-1:] in (";", ","):
         text = text[:-1] + "."
     return text

@@ -220,6 +220,8 @@ def test_what_a_question_asks_for_with_or_without_diacritics() -> None:
     assert asked_kinds(tokenize("truong co thu tien nuoc uong ko")) == ["amount"]
     assert asked_kinds(tokenize("con muốn vào clb tiếng anh thì đăng ký sao")) == ["register"]
     assert asked_kinds(tokenize("xe dua don dang ky o dau")) == ["where", "register"]
+    assert asked_kinds(tokenize("han cuoi dong bhyt")) == ["when"]
+    assert asked_kinds(tokenize("hạn nộp hồ sơ lớp 6")) == ["when"]
 
 
 def test_a_question_how_to_sign_up_gets_the_sentence_on_signing_up(bm25: BM25Index) -> None:
@@ -449,5 +451,36 @@ def test_a_heading_the_answer_would_be_alone_brings_the_first_line_of_its_sectio
     books = ("1. Tổ hợp 1\nSTT | TÊN SÁCH | GIÁ\n1 | NGỮ VĂN 10 | 20000\n2 | TOÁN 10 | 21000\n"
              "11 | TIN HỌC 10 | 22000\n2. Tổ hợp 2\n1 | NGỮ VĂN 10 | 20000")
     assert extract(tokenize("sách tin học 10 tổ hợp 1 giá bao nhiêu"), books, bm25, 600) == (
-        "1. Tổ hợp 1\n11 | TIN HỌC 10 | 22000")
+        "1. Tổ hợp 1\nSTT | TÊN SÁCH | GIÁ\n11 | TIN HỌC 10 | 22000")
 
+
+
+def test_a_number_after_a_word_matches_only_with_that_word(bm25: BM25Index) -> None:
+    exams = ("- Thứ Hai 21/12/2026: Ngữ văn (90 phút);\n- Thứ Ba 22/12/2026: Toán (90 phút);\n"
+             "Học sinh có mặt lúc 6 giờ 45; môn đầu tiên bắt đầu lúc 7 giờ 15.")
+    # "lớp 7" is no "7 giờ 15": the line with the subject asked for answers
+    answer = extract(tokenize("thi cuoi ky 1 mon toan lop 7 ngay nao"), exams, bm25, 600)
+    assert answer.startswith("- Thứ Ba 22/12/2026: Toán (90 phút)")
+    assert "Ngữ văn" not in answer
+    # a clause quoted without the one before it starts with a capital on its own line
+    assert answer.splitlines()[1:] == ["Môn đầu tiên bắt đầu lúc 7 giờ 15."]
+    holidays = ("4. Ngày 30/4 và 1/5: học sinh nghỉ thứ Sáu ngày 30/4/2027; "
+                "ngày 1/5/2027 rơi vào thứ Bảy.\n5. Các ngày nghỉ lễ không phải học bù.")
+    # a date typed in parts ("30/4") still matches by its numbers
+    assert extract(tokenize("nghi le 30/4 nam 2027 roi vao thu may"), holidays, bm25, 600) == (
+        "4. Ngày 30/4 và 1/5: học sinh nghỉ thứ Sáu ngày 30/4/2027; ngày 1/5/2027 rơi vào thứ Bảy.")
+
+
+def test_a_document_of_the_other_semester_does_not_answer_for_this_one(bm25: BM25Index) -> None:
+    faq = hit("Mỗi học kỳ có thông báo riêng về mức tiền ăn.", 0.64, kind="faq",
+              doc_id="faq-ban-tru", section=None, chunk_id=1)
+    first = DocumentRecord(id="tb-hk1", title="Thông báo mức thu tiền ăn bán trú học kỳ I",
+                           kind="announcement")
+    text = "- Tiền ăn: 30.000 đồng/ngày."
+    notice = Hit(ChunkRecord(2, "tb-hk1", None, text, tokenize(text), "f"), first, 0.635, 0.9, 0.8)
+    second = SearchResult([faq, notice], 0.8, tokenize("tien an ban tru hk2 bao nhieu 1 ngay"))
+    assert answering_hit(second) is faq
+    this = SearchResult([faq, notice], 0.8, tokenize("tien an ban tru hk1 bao nhieu 1 ngay"))
+    assert answering_hit(this) is notice
+    plain = SearchResult([faq, notice], 0.8, tokenize("tien an ban tru bao nhieu 1 ngay"))
+    assert answering_hit(plain) is notice

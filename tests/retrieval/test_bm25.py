@@ -102,6 +102,9 @@ def test_question_words_are_left_out_of_the_query_only() -> None:
     assert content_segments(tokenize("bản sao giấy khai sinh")) == [
         ["bản", "sao", "giấy", "khai", "sinh"]]
     assert content_segments(tokenize("bao nhiêu")) == [["bao", "nhiêu"]]
+    # ... but "thì sao", "ra sao" only ask
+    assert content_segments(tokenize("don con muon thi sao")) == [["don", "con", "muon"]]
+    assert content_segments(tokenize("học bù ra sao")) == [["học", "bù"]]
     assert content_segments([]) == []
 
 
