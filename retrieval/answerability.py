@@ -11,7 +11,9 @@ cover, not only at how similar it is:
 - agreement: dense and BM25 put the same document first;
 - chunk_cover, doc_cover: idf-weighted share of the question's content terms (accent-folded,
   abbreviations expanded, question words removed) in the best chunk with its title and
-  section, and in its whole document;
+  section, and in its whole document.  These and the features below read the question in the
+  phrasing of a synonym group its document uses, as BM25 does ("tết âm lịch" asked of a notice
+  on "Tết Nguyên đán"; staff add groups in the admin web);
 - phrase_miss: share of the question's syllable-pair weight its document never contains (the
   pairs carry the subject: "tuyển giáo viên", "ký túc xá", "phổ thông Hòa An");
 - subject_miss: idf of the rarest question syllable its document lacks, relative to the
@@ -56,6 +58,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from retrieval import synonyms
 from retrieval.bm25 import TermOptions, content_segments, terms, tokenize
 from retrieval.fusion import logistic
 from retrieval.normalize import fold, has_diacritics
@@ -129,19 +132,25 @@ def _top_doc(ranking: list[tuple[int, float]], snapshot: IndexSnapshot) -> str |
     return None
 
 
-def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence
-             ) -> dict[str, float]:
-    """The answerability features of a search result (see the module docstring); {} when empty."""
+def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence,
+             groups: synonyms.Groups | None = None) -> dict[str, float]:
+    """The answerability features of a search result (see the module docstring); {} when empty.
+
+    The question's words are measured in the phrasing of the synonym `groups` its document uses
+    ("tết âm lịch" asked of a notice on "Tết Nguyên đán"), as BM25 scored it."""
     if not result.hits:
         return {}
     best = result.hits[0]
     bm25 = snapshot.bm25
-    query = query_terms(result.query_tokens)
-    idf = {term: bm25.idf(term) for term in query}
-    frequency = bm25.document_frequency()
     local = set(terms(best.chunk.tokens, _FOLDED))
     local.update(terms(tokenize(f"{best.document.title} {best.chunk.section or ''}"), _FOLDED))
     document = snapshot.document_terms(best.document.id) | local
+    tokens = result.query_tokens
+    phrasings = [tokens, *synonyms.variants(tokens, groups)] if groups else [tokens]
+    query = max((query_terms(variant) for variant in phrasings),
+                key=lambda query: sum(term in document for term in query) / max(len(query), 1))
+    idf = {term: bm25.idf(term) for term in query}
+    frequency = bm25.document_frequency()
     pairs = [term for term in query if "_" in term]
     others = [hit.score for hit in result.hits if hit.document.id != best.document.id]
     cosines = [score for _, score in evidence.dense_ranking[:10]]

@@ -248,7 +248,8 @@ class Searcher:
             evidence = answerability.Evidence(dense_ranking, lexical_ranking, shadow,
                                               settings.dense_low, settings.dense_high, question,
                                               shadow_doc)
-            result.features = answerability.features(result, self.snapshot, evidence)
+            result.features = answerability.features(
+                result, self.snapshot, evidence, synonyms.groups_for(settings.data_dir))
             result.confidence = self.model.confidence(result.features)
         return result
 

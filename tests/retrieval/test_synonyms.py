@@ -78,6 +78,9 @@ def test_the_parents_word_finds_the_notice_in_official_wording(searcher: Searche
     assert [hit.document.id for hit in result.best_per_document()][0] == "hop-cmhs"
     best = result.hits[0]
     assert best.lexical > 0.5  # scored as "họp cha mẹ học sinh"
+    # ... and the answer/abstain features measure it in the notice's words, as BM25 did
+    assert result.features["chunk_cover"] == pytest.approx(1.0)
+    assert result.features["phrase_miss"] == pytest.approx(0.0)
 
 
 def test_staff_groups_are_parsed_from_the_form_with_each_problem_named() -> None:
@@ -116,3 +119,4 @@ def test_a_group_staff_save_is_used_by_the_running_searcher(searcher: Searcher) 
     save_staff_groups(searcher.settings.data_dir, [["tiền ăn bán trú", "tiền cơm trưa"]])
     after = searcher.search(question, today)  # same searcher, same index version
     assert after.hits[0].document.id == "tien-an" and after.hits[0].lexical > 0.6
+    assert after.features["doc_cover"] > before.features["doc_cover"]
