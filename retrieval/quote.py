@@ -216,18 +216,33 @@ class _Chunk:
         return kept or set(chosen)
 
 
+def _chunk(text: str, title: str = "") -> tuple[_Chunk, list[tuple[int, str]]]:
+    numbered = _units_by_line(text)
+    units = [unit for _, unit in numbered]
+    title_words = frozenset(fold(title).replace(",", " ").split())
+    chunk = _Chunk(units, [line for line, _ in numbered],
+                   [_heading_level(unit, title_words) for unit in units])
+    return chunk, numbered
+
+
+def headed_units(text: str) -> list[tuple[str, str]]:
+    """The units of `split_units`, each with the headings of the chunk it stands under
+    ("2. Lớp dạy bơi an toàn hè 2027" over "a) Thời gian dự kiến: từ ngày 14/6/2027 …")."""
+    chunk, _ = _chunk(text)
+    headings = [index for index, level in enumerate(chunk.levels) if level is not None]
+    return [(" ".join(chunk.units[h] for h in headings if index in chunk.introduced(h)), unit)
+            for index, unit in enumerate(chunk.units)]
+
+
 def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit: int,
             title: str = "", groups: synonyms.Groups | None = None) -> str:
     """The most relevant sentences of `chunk_text` for the question, in their original order;
     `title` (the document's) tells its subtitle lines from sentences; `groups` are the synonym
     groups the search used (default: the bundled ones)."""
-    numbered = _units_by_line(chunk_text)
-    units = [unit for _, unit in numbered]
+    chunk, numbered = _chunk(chunk_text, title)
+    units = chunk.units
     if not units:
         return ""
-    title_words = frozenset(fold(title).replace(",", " ").split())
-    chunk = _Chunk(units, [line for line, _ in numbered],
-                   [_heading_level(unit, title_words) for unit in units])
     # The question's words and their synonyms' ("thứ 7" -> "thứ bảy"), as BM25 matched them.
     query = {term for variant in [question_tokens, *synonyms.variants(question_tokens, groups)]
              for term in terms(variant, _MATCH_TERMS)} - _word_numbers(question_tokens)
@@ -239,10 +254,17 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
     # is asked for and the sentence that best matches them gives it ("phiếu đồng ý tiêm nộp
     # trước ngày mấy": its sentence has the date; the notice's other dates are not what is asked).
     answered = weights[top] > 0 and any(give(units[top]) for give in gives)
+    # When the best match is a heading ("2. Lớp dạy bơi an toàn hè 2027") whose section gives
+    # what is asked, the other sections' dates and places are not about it.
+    scope = set(range(len(units)))
+    if weights[top] > 0 and chunk.levels[top] is not None:
+        section = chunk.introduced(top)
+        if any(give(units[index]) for index in section for give in gives):
+            scope = section
     if gives and not (answered and asks_one(question_tokens)):
         bonus = threshold or 1.0
-        weights = [weight + bonus if any(give(unit) for give in gives)
-                   else weight for weight, unit in zip(weights, units, strict=True)]
+        weights = [weight + bonus if index in scope and any(give(unit) for give in gives)
+                   else weight for index, (weight, unit) in enumerate(zip(weights, units, strict=True))]
         threshold = threshold or bonus
     best = max(range(len(units)), key=lambda i: (weights[i], -i))
     others = [index for index in sorted(range(len(units)), key=lambda i: (-weights[i], i))

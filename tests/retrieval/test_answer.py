@@ -484,3 +484,28 @@ def test_a_document_of_the_other_semester_does_not_answer_for_this_one(bm25: BM2
     assert answering_hit(this) is notice
     plain = SearchResult([faq, notice], 0.8, tokenize("tien an ban tru bao nhieu 1 ngay"))
     assert answering_hit(plain) is notice
+
+
+SWIMMING = ("III. CÁC HOẠT ĐỘNG\n1. Trong mùa mưa lũ\n"
+            "a) Khi nước tràn qua đập thôn Bến Đò, học sinh không được tự đi qua đập.\n"
+            "2. Lớp dạy bơi an toàn hè 2027\n"
+            "a) Thời gian dự kiến: từ ngày 14/6/2027 đến ngày 10/7/2027.\n"
+            "b) Địa điểm: bể bơi lắp ghép đặt tại sân Nhà văn hóa xã.")
+
+
+def test_a_heading_that_matches_keeps_the_answer_within_its_section(bm25: BM25Index) -> None:
+    where = extract(tokenize("lớp dạy bơi hè 2027 học ở đâu"), SWIMMING, bm25, 600)
+    assert "b) Địa điểm: bể bơi lắp ghép đặt tại sân Nhà văn hóa xã." in where
+    assert "thôn Bến Đò" not in where  # a place, but of the flood season's section
+
+
+def test_among_near_chunks_the_one_whose_heading_names_the_subject_answers(
+        bm25: BM25Index) -> None:
+    tasks = hit("V. TỔ CHỨC THỰC HIỆN\n1. Phòng Văn hóa - Xã hội tổ chức lớp dạy bơi.\n"
+                "2. Trạm Y tế tập huấn sơ cứu vào tháng 4/2027.", 0.497, doc_id="kh", chunk_id=1)
+    activities = hit(SWIMMING, 0.493, doc_id="kh", chunk_id=2)
+    asked = SearchResult([tasks, activities], 0.8, tokenize("lop day boi bat dau khi nao"))
+    assert answering_hit(asked) is activities
+    # nothing under a heading about it: the better score decides, as before
+    plain = hit("Tập huấn sơ cứu vào tháng 4/2027.", 0.493, doc_id="kh", chunk_id=2)
+    assert answering_hit(SearchResult([tasks, plain], 0.8, asked.query_tokens)) is tasks
