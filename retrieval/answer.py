@@ -90,9 +90,13 @@ def _giving_hit(result: SearchResult, gives: list[Callable[[str], bool]], faq_bo
                     for headings, unit in headed_units(hit.chunk.text)
                     if any(give(unit) for give in gives)), default=0)
 
-    same = [hit for hit in result.hits if hit.document.id == best.document.id
-            and hit.score >= best.score * (1.0 - CHUNK_MARGIN)]
-    chosen = max(same, key=lambda hit: (giving(hit), pertinence(hit), hit.score))
+    def best_of(top: Hit) -> Hit:
+        """The chunk of `top`'s document, within `CHUNK_MARGIN` of it, that gives most."""
+        same = [hit for hit in result.hits if hit.document.id == top.document.id
+                and hit.score >= top.score * (1.0 - CHUNK_MARGIN)]
+        return max(same, key=lambda hit: (giving(hit), pertinence(hit), hit.score))
+
+    chosen = best_of(best)
     if giving(chosen):
         return chosen
     unboosted = best.score - (faq_boost if best.document.kind == "faq" else 0.0)
@@ -100,7 +104,8 @@ def _giving_hit(result: SearchResult, gives: list[Callable[[str], bool]], faq_bo
     others = [hit for hit in result.hits if hit.document.id != best.document.id
               and hit.score >= unboosted * (1.0 - DOCUMENT_MARGIN) and giving(hit)
               and not _other_semester(asked_semesters, hit.document.title)]
-    return max(others, key=lambda hit: (giving(hit), hit.score)) if others else best
+    # ... and in that document, its chunk that gives most ("3. Nơi mua và giá tham khảo")
+    return best_of(max(others, key=lambda hit: (giving(hit), hit.score))) if others else best
 
 
 def _other_semester(asked: set[int], title: str) -> bool:

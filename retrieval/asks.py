@@ -37,7 +37,8 @@ _ASKS = {
                 "mien phi"),
                re.compile(rf"{_SUM}|\d[\d.,]* ?%|{_FREE}", re.IGNORECASE)),
     "where": (("o dau", "cho nao", "noi nao", "dia diem", "tai dau"),
-              re.compile(r"\btại\b|\bđịa điểm\b|\bphòng\b|\bthôn\b|\bđiểm\b|\bsố nhà\b",
+              re.compile(r"\btại\b|\bđịa điểm\b|\bphòng\b|\bthôn\b|\bđiểm\b|\bsố nhà\b|"
+                         r"\bcửa hàng\b|\bchợ\b|\bnhà văn hóa\b|\btrụ sở\b|\bsân\b",
                          re.IGNORECASE)),
     # how to sign up: the sentence that says where or through whom ("Đăng ký qua giáo viên
     # chủ nhiệm") shares only "đăng ký" with the question, and the chunk's subject outweighs it

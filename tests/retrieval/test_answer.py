@@ -509,3 +509,16 @@ def test_among_near_chunks_the_one_whose_heading_names_the_subject_answers(
     # nothing under a heading about it: the better score decides, as before
     plain = hit("Tập huấn sơ cứu vào tháng 4/2027.", 0.493, doc_id="kh", chunk_id=2)
     assert answering_hit(SearchResult([tasks, plain], 0.8, asked.query_tokens)) is tasks
+
+
+def test_another_documents_chunk_that_gives_the_place_is_its_best_giving_one(
+        bm25: BM25Index) -> None:
+    faq = hit("Không. Các trường không bán đồng phục.", 0.82, kind="faq", doc_id="faq-dp",
+              section=None, chunk_id=1)
+    notes = hit("4. Những điều cần lưu ý\n- Không bắt buộc mua đồng phục tại trường.", 0.744,
+                doc_id="tb-dp", chunk_id=2)
+    shop = hit("3. Nơi mua và giá tham khảo\n- Cửa hàng may Minh Châu (dãy ki-ốt số 3, chợ Hòa An).",
+               0.734, doc_id="tb-dp", chunk_id=3)
+    asked = SearchResult([faq, notes, shop], 0.9, tokenize("mua dong phuc o dau"))
+    assert answering_hit(asked, faq_boost=0.05) is shop
+    assert asked_kinds(tokenize("mua dong phuc o dau")) == ["where"]
