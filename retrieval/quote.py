@@ -1,12 +1,13 @@
 """Quoting a chunk: the sentences that answer the question, never text of our own.
 
 An answer is text copied from the chosen chunk: the sentences (or list lines) that share the
-most question weight (BM25 idf of folded syllables and syllable pairs, synonyms included), kept
-in their original order, at most `max_answer_chars`.  A sentence with what the question asks
-for (`retrieval.asks`: a date, an amount, a count, a place) counts as sharing half of the best
-sentence's weight.  A quoted sentence that introduces what follows ("… điểm trúng tuyển như
-sau:") brings its list along; a heading alone brings the first line of its section; either is
-left out when what it introduces is not quoted.
+most question weight (BM25 idf of folded syllables and syllable pairs, synonyms included; words
+of the document's title count a quarter), kept in their original order, at most
+`max_answer_chars`.  A sentence with what the question asks for (`retrieval.asks`: a date,
+an amount, a count, a place) counts as sharing half of the best sentence's weight.  A quoted
+sentence that introduces what follows ("… điểm trúng tuyển như sau:") brings its list along; a
+heading alone brings the first line of its section; either is left out when what it
+introduces is not quoted.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ _NUMBER_MARK = re.compile(r"^(?:\d{1,3}|[IVXLC]+)\.$")  # "1." or "II." before a
 _MATCH_TERMS = TermOptions(accented=False, folded=True, bigrams=True)
 # A unit is kept when it carries at least this share of the best unit's question weight.
 _KEEP_SHARE = 0.5
+# A question word the document's title holds ("câu lạc bộ" in the clubs notice) says which
+# document, not which of its sentences: it counts this share of its weight in a sentence, so
+# "clb tiếng anh học ở đâu" quotes the English club's line, not every line naming "câu lạc bộ".
+_TITLE_SHARE = 0.25
 # A small number after a word ("lớp 7", "kỳ 1") matches a sentence only with that word
 # ("lop_7"): by itself it would match any time or count ("lúc 7 giờ 15").  Numbers of a date
 # typed in parts ("30/4") still match alone.
@@ -35,14 +40,15 @@ _SMALL_NUMBER = re.compile(r"\d{1,2}")
 
 
 def _word_numbers(tokens: list[str]) -> set[str]:
-    """The folded terms of small numbers that follow a word and do not start a date."""
+    """The folded terms of small numbers (and "một") that follow a word and start no date."""
     found = set()
     for position, token in enumerate(tokens):
-        if not _SMALL_NUMBER.fullmatch(token) or position == 0:
+        # "một" too: "bao nhiêu tiền một tháng" is no "một chiều: 130.000 đồng"
+        if not (_SMALL_NUMBER.fullmatch(token) or fold(token) == "mot") or position == 0:
             continue
         after = tokens[position + 1] if position + 1 < len(tokens) else ""
         if not tokens[position - 1].isdigit() and not after.isdigit():
-            found.add(f"~{token}")
+            found.add(f"~{fold(token)}")
     return found
 
 
@@ -64,9 +70,10 @@ def _units_by_line(text: str) -> list[tuple[int, str]]:
     return units
 
 
-def _weight(unit: str, query: set[str], bm25: BM25Index) -> float:
+def _weight(unit: str, query: set[str], bm25: BM25Index,
+            titled: frozenset[str] = frozenset()) -> float:
     present = query.intersection(terms(tokenize(unit), _MATCH_TERMS))
-    return sum(bm25.idf(term) for term in present)
+    return sum(bm25.idf(term) * (_TITLE_SHARE if term in titled else 1.0) for term in present)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -246,7 +253,8 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
     # The question's words and their synonyms' ("thứ 7" -> "thứ bảy"), as BM25 matched them.
     query = {term for variant in [question_tokens, *synonyms.variants(question_tokens, groups)]
              for term in terms(variant, _MATCH_TERMS)} - _word_numbers(question_tokens)
-    weights = [_weight(unit, query, bm25) for unit in units]
+    titled = frozenset(terms(tokenize(title), _MATCH_TERMS)) if title else frozenset()
+    weights = [_weight(unit, query, bm25, titled) for unit in units]
     threshold = max(weights) * _KEEP_SHARE
     gives = list(asked(question_tokens).values())
     top = max(range(len(units)), key=lambda i: (weights[i], -i))

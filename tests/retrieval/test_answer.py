@@ -522,3 +522,18 @@ def test_another_documents_chunk_that_gives_the_place_is_its_best_giving_one(
     asked = SearchResult([faq, notes, shop], 0.9, tokenize("mua dong phuc o dau"))
     assert answering_hit(asked, faq_boost=0.05) is shop
     assert asked_kinds(tokenize("mua dong phuc o dau")) == ["where"]
+
+
+def test_words_of_the_documents_title_do_not_choose_its_sentences(bm25: BM25Index) -> None:
+    clubs = ("1. Danh sách câu lạc bộ (sinh hoạt từ 16 giờ 00 đến 17 giờ 15)\n"
+             "- Bóng đá: chiều thứ Ba, sân bóng của trường.\n"
+             "- Tiếng Anh giao tiếp: chiều thứ Tư, phòng Ngoại ngữ.\n"
+             "2. Chi phí: tất cả câu lạc bộ đều miễn phí.\n"
+             "- Mỗi học sinh tham gia tối đa 02 câu lạc bộ.\n"
+             "- Câu lạc bộ không học thay tiết học chính khóa.")
+    title = "Thông báo hoạt động câu lạc bộ năm học 2026-2027 Trường THCS Hòa An"
+    answer = extract(tokenize("clb tieng anh hoc o dau"), clubs, bm25, 600, title)
+    assert "- Tiếng Anh giao tiếp: chiều thứ Tư, phòng Ngoại ngữ." in answer
+    assert "tối đa 02" not in answer and "chính khóa" not in answer
+    # without the title, "câu lạc bộ" outweighs "tiếng Anh" in every line that names it
+    assert "chính khóa" in extract(tokenize("clb tieng anh hoc o dau"), clubs, bm25, 600)
