@@ -5,6 +5,9 @@ Thin on purpose: the answer (text, citation, confidence) comes from
 around it — the answer metadata for the connectors, the "was it helpful?" buttons or the
 handoff offer, the review-queue row, and the slots the rating and handoff use next.
 A failed database write is logged and the parent still gets the answer.
+
+action_off_topic asks the knowledge base before refusing an off-topic message, and answers
+only when it is sure (`answer_question(sure_only=True)`).
 """
 
 from __future__ import annotations
@@ -92,6 +95,60 @@ def _slot_text(tracker: Tracker, name: str) -> str | None:
     return str(value).strip() or None
 
 
+async def answer_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker, question: str, *, sure_only: bool = False
+) -> list[EventType] | None:
+    """Answer `question` from the knowledge base: the answer, its metadata, the follow-up
+    buttons and the review-queue row.  With `sure_only` (a message the dialogue model took for
+    something else) nothing is said or stored unless the knowledge base answers plainly, and
+    None is returned."""
+    school, grade = _slot_text(tracker, "school"), _slot_text(tracker, "grade")
+    sender = sender_of(tracker)
+    logger.debug("question from %s: %r", sender.user_hash, question)
+
+    try:
+        answer = await asyncio.to_thread(_search, question, SearchContext(school, grade))
+    except RetrievalError as error:
+        logger.error("knowledge base unavailable for %s: %s", sender.user_hash,
+                     type(error).__name__)
+        answer = None
+    if sure_only and (answer is None or not answer.answered or answer.tentative):
+        return None
+
+    question_id = await _store(sender, question, answer, school)
+    if answer is None:
+        dispatcher.utter_message(response="utter_answer_unavailable")
+        dispatcher.utter_message(response="utter_offer_handoff")
+        return [SlotSet("last_question_id", None), SlotSet("pending_question", question)]
+
+    logger.info("answer for %s: answered=%s tentative=%s confidence=%.3f question_id=%s",
+                sender.user_hash, answer.answered, answer.tentative, answer.confidence,
+                question_id)
+    dispatcher.utter_message(text=answer.answer)
+    dispatcher.utter_message(json_message=answer_meta(answer))
+    last_id = float(question_id) if question_id is not None else None
+    if answer.answered:
+        dispatcher.utter_message(response="utter_ask_helpful")
+        return [SlotSet("last_question_id", last_id), SlotSet("pending_question", None)]
+    dispatcher.utter_message(response="utter_offer_handoff")
+    return [SlotSet("last_question_id", last_id), SlotSet("pending_question", question)]
+
+
+async def _store(sender: Sender, question: str, answer: Answer | None, school: str | None
+                 ) -> int | None:
+    stored = answer or Answer(answered=False, answer="", confidence=0.0)
+    try:
+        return await asyncio.to_thread(_store_question, sender, question, stored, school)
+    except (SQLAlchemyError, StorageError) as error:
+        logger.error("could not record the question of %s: %s", sender.user_hash,
+                     type(error).__name__)
+        return None
+
+
+def message_text(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("text") or "").strip()
+
+
 class ActionAnswerQuestion(Action):
     def name(self) -> str:
         return "action_answer_question"
@@ -99,47 +156,31 @@ class ActionAnswerQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        question = (tracker.latest_message.get("text") or "").strip()
+        question = message_text(tracker)
         if not question:
             dispatcher.utter_message(response="utter_help")
             return []
-        school, grade = _slot_text(tracker, "school"), _slot_text(tracker, "grade")
-        sender = sender_of(tracker)
-        logger.debug("question from %s: %r", sender.user_hash, question)
+        return await answer_question(dispatcher, tracker, question) or []
 
-        try:
-            answer = await asyncio.to_thread(_search, question, SearchContext(school, grade))
-        except RetrievalError as error:
-            logger.error("knowledge base unavailable for %s: %s", sender.user_hash,
-                         type(error).__name__)
-            answer = None
 
-        question_id = await self._store(sender, question, answer, school)
-        if answer is None:
-            dispatcher.utter_message(response="utter_answer_unavailable")
-            dispatcher.utter_message(response="utter_offer_handoff")
-            return [SlotSet("last_question_id", None), SlotSet("pending_question", question)]
+class ActionOffTopic(Action):
+    """out_of_scope: the knowledge base is asked first, and answers when it is sure.
 
-        logger.info("answer for %s: answered=%s tentative=%s confidence=%.3f question_id=%s",
-                    sender.user_hash, answer.answered, answer.tentative, answer.confidence,
-                    question_id)
-        dispatcher.utter_message(text=answer.answer)
-        dispatcher.utter_message(json_message=answer_meta(answer))
-        last_id = float(question_id) if question_id is not None else None
-        if answer.answered:
-            dispatcher.utter_message(response="utter_ask_helpful")
-            return [SlotSet("last_question_id", last_id), SlotSet("pending_question", None)]
-        dispatcher.utter_message(response="utter_offer_handoff")
-        return [SlotSet("last_question_id", last_id), SlotSet("pending_question", question)]
+    The dialogue model reads a short question on a topic it has few examples of ("lich nghi
+    tet nam nay", "on tap cuoi ky co thu tien ko") as off-topic now and then; the knowledge
+    base, which declines weather and gold prices, decides instead.  An off-topic message it
+    cannot answer plainly gets the polite refusal and is not put in the staff's queue."""
 
-    @staticmethod
-    async def _store(
-        sender: Sender, question: str, answer: Answer | None, school: str | None
-    ) -> int | None:
-        stored = answer or Answer(answered=False, answer="", confidence=0.0)
-        try:
-            return await asyncio.to_thread(_store_question, sender, question, stored, school)
-        except (SQLAlchemyError, StorageError) as error:
-            logger.error("could not record the question of %s: %s", sender.user_hash,
-                         type(error).__name__)
-            return None
+    def name(self) -> str:
+        return "action_off_topic"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        question = message_text(tracker)
+        events = await answer_question(dispatcher, tracker, question, sure_only=True) \
+            if question else None
+        if events is None:
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        return events

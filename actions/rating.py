@@ -2,6 +2,8 @@
 
 A bad rating keeps the question in the admins' review queue and offers a person; the question
 text (already redacted) becomes `pending_question`, so "Chuyển cán bộ" forwards it as is.
+Typed words read as a rating when no answer was given ("email văn phòng trường" after a
+greeting) are asked of the knowledge base first, and answered when it is sure.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.answer import answer_question, message_text
 from actions.sender import sender_of
 from storage.db import session_scope
 from storage.errors import StorageError
@@ -48,6 +51,12 @@ class ActionRecordRating(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         rating: Rating = "good" if intent == "rate_answer_good" else "bad"
         question_id = _question_id(tracker.get_slot("last_question_id"))
+        text = message_text(tracker)
+        if question_id is None and not text.startswith("/") and len(text.split()) >= 3:
+            # Nothing to rate: "email van phong truong" is a question the dialogue model misread.
+            events = await answer_question(dispatcher, tracker, text, sure_only=True)
+            if events is not None:
+                return events
         question_text: str | None = None
         if question_id is not None:
             try:

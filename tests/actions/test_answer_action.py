@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from trackers import ANSWERED, NOT_ANSWERED, make_tracker, responses
 
 import actions.answer
-from actions.answer import ActionAnswerQuestion
+from actions.answer import ActionAnswerQuestion, ActionOffTopic
 from retrieval.errors import IndexFileError
 from retrieval.types import SearchContext
 from storage.db import session_scope
@@ -181,3 +181,31 @@ def test_warm_up_loads_the_knowledge_base(monkeypatch) -> None:
     monkeypatch.setattr(answer_module, "knowledge_base", lambda: LoadingKnowledgeBase())
     answer_module.warm_up()
     assert loaded == [True]
+
+
+async def test_an_off_topic_message_the_knowledge_base_answers_plainly_is_answered(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED)
+    tracker = make_tracker(text="lich nghi tet nam nay", intent="out_of_scope")
+    events = await ActionOffTopic().run(dispatcher, tracker, {})
+    assert responses(dispatcher) == [None, None, "utter_ask_helpful"]
+    assert dispatcher.messages[0]["text"] == ANSWERED.answer
+    assert kb.calls == [("lich nghi tet nam nay", SearchContext(None, None))]
+    [row] = _questions()
+    assert row.answered and events[0] == SlotSet("last_question_id", float(row.id))
+
+
+@pytest.mark.parametrize("answer", [
+    NOT_ANSWERED,
+    dataclasses.replace(ANSWERED, confidence=0.6, tentative=True),
+    IndexFileError("index missing"),
+])
+async def test_an_off_topic_message_it_cannot_answer_plainly_is_refused_and_not_stored(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher, answer: Any
+) -> None:
+    use_kb(answer)
+    tracker = make_tracker(text="giá vàng hôm nay bao nhiêu", intent="out_of_scope")
+    assert await ActionOffTopic().run(dispatcher, tracker, {}) == []
+    assert responses(dispatcher) == ["utter_out_of_scope"]
+    assert _questions() == []  # nothing for staff to review

@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import OperationalError
-from trackers import make_tracker, responses
+from trackers import ANSWERED, NOT_ANSWERED, make_tracker, responses
 
 import actions.rating
 from actions.rating import ActionRecordRating
@@ -99,3 +99,23 @@ async def test_garbled_question_id_or_a_broken_store_still_replies(
     tracker = make_tracker(intent="rate_answer_good", slots={"last_question_id": 3.0})
     assert await ActionRecordRating().run(failing, tracker, {}) == []
     assert responses(failing) == ["utter_rating_thanks"]
+
+
+async def test_words_read_as_a_rating_with_nothing_to_rate_are_asked_of_the_knowledge_base(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED)
+    tracker = make_tracker(text="email van phong truong", intent="rate_answer_bad")
+    events = await ActionRecordRating().run(dispatcher, tracker, {})
+    assert responses(dispatcher) == [None, None, "utter_ask_helpful"]
+    assert kb.calls and events and events[0].get("name") == "last_question_id"
+    # ... and stay a rating when the knowledge base is not sure, or an answer was given
+    unsure = CollectingDispatcher()
+    use_kb(NOT_ANSWERED)
+    assert await ActionRecordRating().run(unsure, tracker, {}) == []
+    assert responses(unsure) == ["utter_rating_sorry"]
+    rated = CollectingDispatcher()
+    asked = use_kb(ANSWERED)
+    button = make_tracker(text="/rate_answer_bad", intent="rate_answer_bad")
+    await ActionRecordRating().run(rated, button, {})
+    assert responses(rated) == ["utter_rating_sorry"] and asked.calls == []

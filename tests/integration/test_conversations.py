@@ -102,6 +102,11 @@ def test_a_question_is_answered_with_sources_then_asks_for_a_rating(
     ("mua dong phuc o dau", "Minh Châu"),  # a shop is a place
     ("lop day boi bat dau khi nao", "14/6/2027"),  # the section its heading names
     ("quy phu huynh co bat buoc ko", "tự nguyện"),  # ~ kinh phí … ban đại diện cha mẹ học sinh
+    # read as off-topic or as a rating by the dialogue model now and then: the knowledge base
+    # answers when it is sure (action_off_topic, action_record_rating)
+    ("lich nghi tet nam nay", "01/02/2027"),
+    ("on tap cuoi ky co thu tien ko", "không tổ chức lớp ôn tập thu tiền"),
+    ("email van phong truong", "vanphong@hoaan.example"),
 ])
 def test_the_answer_gives_the_fact_asked_for(browser: OpenBrowser, question: str, fact: str) -> None:
     replies = browser().say(question)
@@ -114,6 +119,16 @@ def test_the_answer_gives_the_fact_asked_for(browser: OpenBrowser, question: str
     "cho hỏi lịch cắt điện tuần này ở xã mình thế nào?",
     "truong thpt hoa an tuyen sinh lop 10 khi nao",  # the commune has no high school
 ])
+def test_an_off_topic_message_is_refused_politely_and_not_queued_for_staff(
+    bot: Bot, browser: OpenBrowser
+) -> None:
+    replies = browser().say("giá vàng hôm nay bao nhiêu")
+    assert "em chỉ hỗ trợ thông tin về giáo dục" in text_of(replies), replies
+    assert not [m for m in replies if "answered" in m["meta"]]
+    with bot.db() as db:
+        assert not db.scalars(select(Question).where(Question.text.contains("vàng"))).all()
+
+
 def test_an_unknown_question_gets_an_honest_no_answer_and_an_offer_of_staff(
     browser: OpenBrowser, question: str,
 ) -> None:
