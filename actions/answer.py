@@ -171,6 +171,9 @@ class ActionOffTopic(Action):
     base, which declines weather and gold prices, decides instead.  An off-topic message it
     cannot answer plainly gets the polite refusal and is not put in the staff's queue."""
 
+    refusal = "utter_out_of_scope"
+    min_words = 1
+
     def name(self) -> str:
         return "action_off_topic"
 
@@ -178,9 +181,22 @@ class ActionOffTopic(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         question = message_text(tracker)
-        events = await answer_question(dispatcher, tracker, question, sure_only=True) \
-            if question else None
+        events = None
+        if len(question.split()) >= self.min_words and not question.startswith("/"):
+            events = await answer_question(dispatcher, tracker, question, sure_only=True)
         if events is None:
-            dispatcher.utter_message(response="utter_out_of_scope")
+            dispatcher.utter_message(response=self.refusal)
             return []
         return events
+
+
+class ActionStrayReply(ActionOffTopic):
+    """A yes, no, skip or cancel outside a form: "Dạ vâng …", unless it is a question of four
+    words or more the knowledge base answers plainly ("nhuom toc co bi phat khong", read as
+    "no")."""
+
+    refusal = "utter_anything_else"
+    min_words = 4
+
+    def name(self) -> str:
+        return "action_stray_reply"

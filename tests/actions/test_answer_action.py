@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from trackers import ANSWERED, NOT_ANSWERED, make_tracker, responses
 
 import actions.answer
-from actions.answer import ActionAnswerQuestion, ActionOffTopic
+from actions.answer import ActionAnswerQuestion, ActionOffTopic, ActionStrayReply
 from retrieval.errors import IndexFileError
 from retrieval.types import SearchContext
 from storage.db import session_scope
@@ -209,3 +209,16 @@ async def test_an_off_topic_message_it_cannot_answer_plainly_is_refused_and_not_
     assert await ActionOffTopic().run(dispatcher, tracker, {}) == []
     assert responses(dispatcher) == ["utter_out_of_scope"]
     assert _questions() == []  # nothing for staff to review
+
+
+async def test_a_stray_no_that_is_a_question_is_answered_and_a_plain_no_is_not_asked(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED)
+    question = make_tracker(text="nhuom toc co bi phat khong", intent="deny")
+    await ActionStrayReply().run(dispatcher, question, {})
+    assert responses(dispatcher) == [None, None, "utter_ask_helpful"]
+    plain = CollectingDispatcher()
+    assert await ActionStrayReply().run(plain, make_tracker(text="không ạ", intent="deny"), {}) == []
+    assert responses(plain) == ["utter_anything_else"]
+    assert [text for text, _ in kb.calls] == ["nhuom toc co bi phat khong"]
