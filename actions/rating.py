@@ -25,6 +25,9 @@ from storage.repositories import Rating, rate_question
 
 logger = logging.getLogger(__name__)
 
+# Typed words read as a rating, with no answer to rate, are a question from this many words on.
+QUESTION_WORDS = 3
+
 
 def _rate(question_id: int, rating: Rating) -> str | None:
     """Store the rating; the question's stored text, None if there is no such question."""
@@ -52,7 +55,7 @@ class ActionRecordRating(Action):
         rating: Rating = "good" if intent == "rate_answer_good" else "bad"
         question_id = _question_id(tracker.get_slot("last_question_id"))
         text = message_text(tracker)
-        if question_id is None and not text.startswith("/") and len(text.split()) >= 3:
+        if question_id is None and not text.startswith("/") and len(text.split()) >= QUESTION_WORDS:
             # Nothing to rate: "email van phong truong" is a question the dialogue model misread.
             events = await answer_question(dispatcher, tracker, text, sure_only=True)
             if events is not None:

@@ -29,6 +29,20 @@ sys.path.insert(0, str(ROOT))
 THIRD_PARTY = ROOT.parent / "shared" / "eval-third-party"
 DEV_QUESTIONS = ROOT / "tests" / "retrieval" / "dev_questions.jsonl"
 KNOWLEDGE_INTENTS = frozenset({"ask_question", "nlu_fallback"})
+# Intents whose actions ask the knowledge base first and answer when it is sure (actions/answer.py
+# ActionOffTopic, ActionStrayReply; actions/rating.py QUESTION_WORDS), with the fewest words a
+# message needs for it; tests/scripts/test_eval_routing.py keeps these in step with the actions.
+CHECKED_INTENTS = {"out_of_scope": 1, "affirm": 4, "deny": 4, "skip": 4, "cancel": 4,
+                   "rate_answer_good": 3, "rate_answer_bad": 3}
+
+
+def reaches_knowledge(intent: str, text: str) -> bool:
+    """Whether a first message with this intent is answered from the knowledge base when it can
+    be: routed there, or checked there before the off-topic, stray-reply or rating answer."""
+    if intent in KNOWLEDGE_INTENTS:
+        return True
+    words = CHECKED_INTENTS.get(intent)
+    return words is not None and not text.startswith("/") and len(text.split()) >= words
 # NgocNam1512__Edu_bot intents that ask for information a school publishes (the rest are
 # greetings, thanks, personal data about one child, or a phone number).
 EDU_BOT_KNOWLEDGE = frozenset({"ask_fee_tutor", "ask_menu", "tuyen_sinh_doi_tuong",
@@ -84,16 +98,19 @@ async def intents(model: Path, texts: list[str]) -> list[str]:
     return found
 
 
-def section(rows: list[tuple[str, int, float, Counter[str]]]) -> str:
+def section(rows: list[tuple[str, int, float, float | None, Counter[str]]]) -> str:
     lines = ["## Routing of questions never trained on", "",
              "`PYTHONPATH=. .venv-rasa/bin/python scripts/eval_routing.py`: share of messages that",
              "reach the knowledge-answer path (`ask_question` or `nlu_fallback`) for questions, and",
-             "that do not for chit-chat.", "",
-             "| set | messages | routed as expected | most frequent wrong intents |",
-             "|---|---:|---:|---|"]
-    for name, n, share, wrong in rows:
+             "that do not for chit-chat; and share of questions the knowledge base sees at all, also",
+             "through the check before an off-topic, stray yes/no or rating reply.", "",
+             "| set | messages | routed as expected | questions the knowledge base sees |"
+             " most frequent wrong intents |",
+             "|---|---:|---:|---:|---|"]
+    for name, n, share, seen, wrong in rows:
         top = ", ".join(f"{intent} {count}" for intent, count in wrong.most_common(3)) or "–"
-        lines.append(f"| {name} | {n} | {share:.3f} | {top} |")
+        shown = f"{seen:.3f}" if seen is not None else "–"
+        lines.append(f"| {name} | {n} | {share:.3f} | {shown} | {top} |")
     return "\n".join(lines) + "\n"
 
 
@@ -122,7 +139,9 @@ def main() -> int:
         got = [next(predicted) for _ in questions]
         ok = [(intent in KNOWLEDGE_INTENTS) == to_knowledge for intent in got]
         wrong = Counter(intent for intent, good in zip(got, ok, strict=True) if not good)
-        rows.append((name, len(questions), sum(ok) / len(ok) if ok else 0.0, wrong))
+        seen = [reaches_knowledge(intent, text) for intent, text in zip(got, questions, strict=True)]
+        rows.append((name, len(questions), sum(ok) / len(ok) if ok else 0.0,
+                     sum(seen) / len(seen) if to_knowledge and seen else None, wrong))
     print(section(rows))
     return 0
 

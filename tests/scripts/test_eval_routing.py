@@ -1,0 +1,30 @@
+"""The routing report counts a question as seen by the knowledge base exactly when the actions
+ask it: routed there, or checked before an off-topic, stray yes/no or rating reply."""
+
+from __future__ import annotations
+
+from script_modules import load_script
+
+from actions.answer import ActionOffTopic, ActionStrayReply
+from actions.rating import QUESTION_WORDS
+
+routing = load_script("eval_routing")
+
+
+def test_the_checked_intents_and_their_word_counts_are_the_actions() -> None:
+    assert routing.CHECKED_INTENTS["out_of_scope"] == ActionOffTopic.min_words
+    for intent in ("affirm", "deny", "skip", "cancel"):
+        assert routing.CHECKED_INTENTS[intent] == ActionStrayReply.min_words
+    for intent in ("rate_answer_good", "rate_answer_bad"):
+        assert routing.CHECKED_INTENTS[intent] == QUESTION_WORDS
+
+
+def test_what_reaches_the_knowledge_base() -> None:
+    reaches = routing.reaches_knowledge
+    assert reaches("ask_question", "hp") and reaches("nlu_fallback", "?")
+    assert reaches("out_of_scope", "lich nghi tet nam nay")
+    assert reaches("deny", "nhuom toc co bi phat khong") and not reaches("deny", "không ạ")
+    assert reaches("rate_answer_bad", "email van phong truong")
+    assert not reaches("rate_answer_bad", "/rate_answer_bad") and not reaches("rate_answer_bad", "sai rồi")
+    assert not reaches("give_feedback", "báo nghỉ ăn trước mấy giờ")
+    assert not reaches("greet", "xin chào cô")
