@@ -76,3 +76,29 @@ def test_forms_ask_for_the_slots_the_validators_check(domain: dict[str, Any]) ->
     for action in (ValidateFeedbackForm, ValidateHumanForm, ValidateMisinformationForm):
         form = action().form_name()
         assert domain["forms"][form]["required_slots"] == [action.message_slot, "contact"]
+
+
+def _steps(node: Any) -> list[dict[str, Any]]:
+    """Every step of rules and stories, "or" branches included."""
+    found: list[dict[str, Any]] = []
+    for step in node or []:
+        found.append(step)
+        found += _steps(step.get("or")) if isinstance(step, dict) else []
+    return found
+
+
+def test_rules_and_stories_parse_and_name_only_actions_the_domain_has(
+    domain: dict[str, Any]
+) -> None:
+    known = (set(domain["actions"]) | set(domain["responses"]) | set(domain["forms"])
+             | {"action_listen", "action_restart", "action_deactivate_loop"})
+    files = [*sorted((ROOT / "data").glob("**/*.yml")), *sorted((ROOT / "tests" / "stories").glob("*.yml"))]
+    named = set()
+    for path in files:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}  # a YAML error fails here
+        for kind in ("rules", "stories"):
+            for item in data.get(kind) or []:
+                named |= {step["action"] for step in _steps(item.get("steps"))
+                          if isinstance(step, dict) and "action" in step}
+    assert "action_off_topic" in named and "action_stray_reply" in named
+    assert named <= known, sorted(named - known)
