@@ -52,7 +52,6 @@ def _word_numbers(tokens: list[str]) -> set[str]:
     return found
 
 
-
 def split_units(text: str) -> list[str]:
     """Lines, then sentences within lines; empty pieces dropped."""
     return [unit for _, unit in _units_by_line(text)]
