@@ -25,7 +25,7 @@ from collections.abc import Callable
 from retrieval import synonyms
 from retrieval.answerability import query_terms, semesters
 from retrieval.asks import MONEY, asked, asks_price, lacking
-from retrieval.bm25 import BM25Index, TermOptions, terms, tokenize
+from retrieval.bm25 import FOLDED_TERMS, BM25Index, terms, tokenize
 from retrieval.quote import extract, headed_units, shorten, split_units
 from retrieval.searcher import Hit, SearchResult
 from retrieval.settings import RetrievalSettings
@@ -45,7 +45,6 @@ DOCUMENT_MARGIN = 0.04  # ... and a chunk of another document (all but a tie)
 # within this share of the best score that shows one (the bus notice's price list rather than
 # its introduction, which names the village asked about).
 PRICE_MARGIN = 0.3
-_FOLDED = TermOptions(accented=False, folded=True, bigrams=True)
 
 
 def answering_hit(result: SearchResult, faq_boost: float = 0.0) -> Hit:
@@ -86,7 +85,7 @@ def _giving_hit(result: SearchResult, gives: list[Callable[[str], bool]], faq_bo
     def pertinence(hit: Hit) -> int:
         """How many of the question's words the headings over its giving units share ("2. Lớp
         dạy bơi an toàn hè 2027" over "a) Thời gian dự kiến: …", not "V. TỔ CHỨC THỰC HIỆN")."""
-        return max((len(question.intersection(terms(tokenize(headings), _FOLDED)))
+        return max((len(question.intersection(terms(tokenize(headings), FOLDED_TERMS)))
                     for headings, unit in headed_units(hit.chunk.text)
                     if any(give(unit) for give in gives)), default=0)
 

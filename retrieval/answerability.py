@@ -51,15 +51,14 @@ import json
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval import synonyms
-from retrieval.bm25 import TermOptions, content_segments, terms, tokenize
+from retrieval.bm25 import FOLDED_TERMS, content_segments, terms, tokenize
 from retrieval.fusion import logistic
 from retrieval.normalize import fold, has_diacritics
 from retrieval.schools import asked_schools, schools_in_text
@@ -73,7 +72,6 @@ logger = logging.getLogger(__name__)
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 FEATURES = ("dense", "dense_spread", "margin", "agreement", "chunk_cover", "doc_cover",
             "phrase_miss", "subject_miss", "unknown", "entity_miss", "shadowed", "typed_plain")
-_FOLDED = TermOptions(accented=False, folded=True, bigrams=True)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 Z_LIMIT = 3.0  # standardised features are clipped to ±Z_LIMIT (see Model.probability)
 _SEMESTER = {"1": 1, "i": 1, "2": 2, "ii": 2}  # folded word after "kỳ"/"kì" -> semester
@@ -105,7 +103,7 @@ def _scale(value: float, low: float, high: float) -> float:
 
 def query_terms(tokens: list[str]) -> list[str]:
     """Folded content terms of a question: syllables and syllable pairs, question words out."""
-    found = [term for segment in content_segments(tokens) for term in terms(segment, _FOLDED)]
+    found = [term for segment in content_segments(tokens) for term in terms(segment, FOLDED_TERMS)]
     return list(dict.fromkeys(found))
 
 
@@ -133,21 +131,20 @@ def _top_doc(ranking: list[tuple[int, float]], snapshot: IndexSnapshot) -> str |
 
 
 def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence,
-             groups: synonyms.Groups | None = None) -> dict[str, float]:
+             phrasings: Sequence[Sequence[str]] = ()) -> dict[str, float]:
     """The answerability features of a search result (see the module docstring); {} when empty.
 
-    The question's words are measured in the phrasing of the synonym `groups` its document uses
-    ("tết âm lịch" asked of a notice on "Tết Nguyên đán"), as BM25 scored it."""
+    The question's words are measured in whichever of its `phrasings` (the question and its
+    synonym variants, as BM25 scored them) its document uses most ("tết âm lịch" asked of a
+    notice on "Tết Nguyên đán")."""
     if not result.hits:
         return {}
     best = result.hits[0]
     bm25 = snapshot.bm25
-    local = set(terms(best.chunk.tokens, _FOLDED))
-    local.update(terms(tokenize(f"{best.document.title} {best.chunk.section or ''}"), _FOLDED))
+    local = set(terms(best.chunk.tokens, FOLDED_TERMS))
+    local.update(terms(tokenize(f"{best.document.title} {best.chunk.section or ''}"), FOLDED_TERMS))
     document = snapshot.document_terms(best.document.id) | local
-    tokens = result.query_tokens
-    phrasings = [tokens, *synonyms.variants(tokens, groups)] if groups else [tokens]
-    query = max((query_terms(variant) for variant in phrasings),
+    query = max((query_terms(list(variant)) for variant in phrasings or [result.query_tokens]),
                 key=lambda query: sum(term in document for term in query) / max(len(query), 1))
     idf = {term: bm25.idf(term) for term in query}
     frequency = bm25.document_frequency()
@@ -207,12 +204,12 @@ def _entity_miss(query: list[str], document: frozenset[str] | set[str],
         return 0.0
     from retrieval.searcher import grade_set
 
-    audience = set(terms(tokenize(f"{record.school or ''} {record.grade or ''}"), _FOLDED))
+    audience = set(terms(tokenize(f"{record.school or ''} {record.grade or ''}"), FOLDED_TERMS))
     if record.grade:
         audience.update(f"lop_{grade}" for grade in grade_set(record.grade))
     else:  # a document for a whole level speaks to each of its grades: "lớp 3" at a primary
         # school's notice, "lớp 6" in the fee FAQ whose text names "trung học cơ sở"
-        named_by = audience | set(terms(tokenize(record.title), _FOLDED)) | set(document)
+        named_by = audience | set(terms(tokenize(record.title), FOLDED_TERMS)) | set(document)
         for level, grades in _LEVEL_GRADES.items():
             if level in named_by:
                 audience.update(f"{word}_{grade}" for grade in grades for word in ("lop", "khoi"))

@@ -41,6 +41,9 @@ class TermOptions:
 
 
 DEFAULT_TERMS = TermOptions()
+# Accent-folded syllables and syllable pairs only: what the question is matched against in a
+# passage's own words (answer/abstain features, quotes), whatever the parent's diacritics.
+FOLDED_TERMS = TermOptions(accented=False, folded=True, bigrams=True)
 
 
 @functools.lru_cache(maxsize=200_000)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from retrieval import synonyms
 from retrieval.asks import asked, asks_one
-from retrieval.bm25 import BM25Index, TermOptions, terms, tokenize
+from retrieval.bm25 import FOLDED_TERMS, BM25Index, terms, tokenize
 from retrieval.normalize import fold
 
 # Sentences end at . ! ? ; before a capital letter, digit, quote, bracket or list mark.
@@ -26,7 +26,6 @@ _LIST_ITEM = re.compile(r"^([-–•*+]|[a-zđ]\)|\d+[.)])\s")
 _HEADING_CHARS = 100  # longer units are sentences, not section titles
 _LABEL_CHARS = 40  # ... and the lines a list stands under ("Buổi sáng"), shorter still
 _NUMBER_MARK = re.compile(r"^(?:\d{1,3}|[IVXLC]+)\.$")  # "1." or "II." before a heading
-_MATCH_TERMS = TermOptions(accented=False, folded=True, bigrams=True)
 # A unit is kept when it carries at least this share of the best unit's question weight.
 _KEEP_SHARE = 0.5
 # A question word the document's title holds ("câu lạc bộ" in the clubs notice) says which
@@ -71,7 +70,7 @@ def _units_by_line(text: str) -> list[tuple[int, str]]:
 
 def _weight(unit: str, query: set[str], bm25: BM25Index,
             titled: frozenset[str] = frozenset()) -> float:
-    present = query.intersection(terms(tokenize(unit), _MATCH_TERMS))
+    present = query.intersection(terms(tokenize(unit), FOLDED_TERMS))
     return sum(bm25.idf(term) * (_TITLE_SHARE if term in titled else 1.0) for term in present)
 
 
@@ -251,8 +250,8 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
         return ""
     # The question's words and their synonyms' ("thứ 7" -> "thứ bảy"), as BM25 matched them.
     query = {term for variant in [question_tokens, *synonyms.variants(question_tokens, groups)]
-             for term in terms(variant, _MATCH_TERMS)} - _word_numbers(question_tokens)
-    titled = frozenset(terms(tokenize(title), _MATCH_TERMS)) if title else frozenset()
+             for term in terms(variant, FOLDED_TERMS)} - _word_numbers(question_tokens)
+    titled = frozenset(terms(tokenize(title), FOLDED_TERMS)) if title else frozenset()
     weights = [_weight(unit, query, bm25, titled) for unit in units]
     threshold = max(weights) * _KEEP_SHARE
     gives = list(asked(question_tokens).values())

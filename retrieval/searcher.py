@@ -210,7 +210,9 @@ class Searcher:
         tokens = tokenize(question)
         if not tokens or not self.snapshot.chunks:
             return SearchResult([], 0.0, tokens)
-        dense, lexical, dense_ranking, lexical_ranking = self._candidates(question, tokens)
+        # the question and its synonym variants ("phụ huynh" ~ "cha mẹ học sinh"), found once
+        phrasings = [tokens, *synonyms.variants(tokens, synonyms.groups_for(self.settings.data_dir))]
+        dense, lexical, dense_ranking, lexical_ranking = self._candidates(question, phrasings)
         settings = self.settings
         if settings.fusion == "dense":  # one-sided modes, for evaluation
             fused = [(i, fusion.scale(s, settings.dense_low, settings.dense_high))
@@ -248,18 +250,16 @@ class Searcher:
             evidence = answerability.Evidence(dense_ranking, lexical_ranking, shadow,
                                               settings.dense_low, settings.dense_high, question,
                                               shadow_doc)
-            result.features = answerability.features(
-                result, self.snapshot, evidence, synonyms.groups_for(settings.data_dir))
+            result.features = answerability.features(result, self.snapshot, evidence, phrasings)
             result.confidence = self.model.confidence(result.features)
         return result
 
-    def _lexical_shares(self, tokens: list[str]) -> np.ndarray:
-        """Each chunk's BM25 share of the question (aligned with `bm25.ids()`), the better one
-        of the question as typed and its synonym variants ("phụ huynh" ~ "cha mẹ học sinh")."""
+    def _lexical_shares(self, phrasings: list[list[str]]) -> np.ndarray:
+        """Each chunk's BM25 share of the question (aligned with `bm25.ids()`), the best one of
+        its `phrasings`: as typed and its synonym variants ("phụ huynh" ~ "cha mẹ học sinh")."""
         bm25 = self.snapshot.bm25
         best: np.ndarray | None = None
-        groups = synonyms.groups_for(self.settings.data_dir)
-        for variant in [tokens, *synonyms.variants(tokens, groups)]:
+        for variant in phrasings:
             query = bm25.query_terms(variant)
             ceiling = bm25.max_score(query)
             shares = bm25.scores(query)
@@ -270,7 +270,7 @@ class Searcher:
         return best
 
     def _candidates(
-        self, question: str, tokens: list[str]
+        self, question: str, phrasings: list[list[str]]
     ) -> tuple[dict[int, float], dict[int, float], list[tuple[int, float]],
                list[tuple[int, float]]]:
         """Dense cosine and BM25 share of every candidate, and the two rankings."""
@@ -278,7 +278,7 @@ class Searcher:
         text = dense_query_text(question, snapshot.restorer())
         vector = self.encoder.encode_queries([text])[0]
         dense_ids, dense_scores = snapshot.dense.search(vector, k)
-        all_scores = self._lexical_shares(tokens)
+        all_scores = self._lexical_shares(phrasings)
         lexical_ids, lexical_scores = top_k(snapshot.bm25.ids(), all_scores, k)
         dense_ranking = [(int(i), float(s)) for i, s in zip(dense_ids, dense_scores, strict=True)]
         lexical_ranking = [(int(i), float(s))
