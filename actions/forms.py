@@ -5,7 +5,9 @@ Each form asks for a message and an optional contact.  A message must say someth
 `utter_invalid_message`.  The contact accepts anything the parent gives (phone, Zalo name, email)
 and the empty string when they skip it.  The human form starts with the last question the bot
 could not answer (`pending_question`) as its message, so "Chuyển cán bộ" forwards it without
-asking again.
+asking again.  The feedback and misinformation forms keep the message that opened them when it
+says what it is about (`actions.intake.says_enough`: "phản ánh xe đưa đón chạy ẩu", not "tôi
+muốn góp ý") and go on to the contact.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
+from actions.intake import says_enough
 from retrieval.normalize import fold
 
 MIN_MESSAGE_CHARS = 5
@@ -56,6 +59,20 @@ class TicketFormValidation(FormValidationAction):
     def name(self) -> str:
         """Abstract, so the action server does not register this base class itself."""
 
+    def _opening_message(self, tracker: Tracker, dispatcher: CollectingDispatcher,
+                         form: str) -> dict[str, Any]:
+        """At activation (nothing requested yet), the message that opened `form` when it says
+        what it is about."""
+        if tracker.get_slot("requested_slot") is not None:
+            return {}
+        if tracker.get_slot(self.message_slot) is not None:
+            return {}
+        text = (tracker.latest_message.get("text") or "").strip()
+        if clean_message(text) is None or not says_enough(text, form):
+            return {}
+        dispatcher.utter_message(response="utter_message_noted")
+        return {self.message_slot: text}
+
     def _validate_message(
         self, value: Any, dispatcher: CollectingDispatcher
     ) -> dict[str, Any]:
@@ -81,6 +98,11 @@ class ValidateFeedbackForm(TicketFormValidation):
     def name(self) -> str:
         return "validate_feedback_form"
 
+    def extract_feedback_message(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self._opening_message(tracker, dispatcher, "feedback_form")
+
     def validate_feedback_message(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -92,6 +114,11 @@ class ValidateMisinformationForm(TicketFormValidation):
 
     def name(self) -> str:
         return "validate_misinformation_form"
+
+    def extract_misinformation_message(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self._opening_message(tracker, dispatcher, "misinformation_form")
 
     def validate_misinformation_message(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -26,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from actions.intake import is_plain_question  # noqa: E402 (needs ROOT on the path)
+
 THIRD_PARTY = ROOT.parent / "shared" / "eval-third-party"
 DEV_QUESTIONS = ROOT / "tests" / "retrieval" / "dev_questions.jsonl"
 KNOWLEDGE_INTENTS = frozenset({"ask_question", "nlu_fallback"})
@@ -38,9 +40,12 @@ CHECKED_INTENTS = {"out_of_scope": 1, "affirm": 4, "deny": 4, "skip": 4, "cancel
 
 def reaches_knowledge(intent: str, text: str) -> bool:
     """Whether a first message with this intent is answered from the knowledge base when it can
-    be: routed there, or checked there before the off-topic, stray-reply or rating answer."""
+    be: routed there, or checked there before the off-topic, stray-reply or rating answer or
+    the feedback form (actions/feedback_route.py)."""
     if intent in KNOWLEDGE_INTENTS:
         return True
+    if intent == "give_feedback":
+        return is_plain_question(text)
     words = CHECKED_INTENTS.get(intent)
     return words is not None and not text.startswith("/") and len(text.split()) >= words
 # NgocNam1512__Edu_bot intents that ask for information a school publishes (the rest are
@@ -103,7 +108,8 @@ def section(rows: list[tuple[str, int, float, float | None, Counter[str]]]) -> s
              "`PYTHONPATH=. .venv-rasa/bin/python scripts/eval_routing.py`: share of messages that",
              "reach the knowledge-answer path (`ask_question` or `nlu_fallback`) for questions, and",
              "that do not for chit-chat; and share of questions the knowledge base sees at all, also",
-             "through the check before an off-topic, stray yes/no or rating reply.", "",
+             "through the check before an off-topic, stray yes/no or rating reply or the feedback",
+             "form.", "",
              "| set | messages | routed as expected | questions the knowledge base sees |"
              " most frequent wrong intents |",
              "|---|---:|---:|---:|---|"]

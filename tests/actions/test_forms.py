@@ -102,3 +102,44 @@ async def test_pending_question_does_not_overwrite_what_the_parent_is_typing(
                          slots={"pending_question": "lịch nghỉ tết"})
     events = await ValidateHumanForm().run(CollectingDispatcher(), tracker, domain)
     assert [e["value"] for e in events if e.get("name") == "human_message"] == [typed]
+
+
+def _activation(form: str, text: str, intent: str) -> Any:
+    """The tracker Rasa sends when `text` has just opened `form` (nothing requested yet)."""
+    return make_tracker(text=text, intent=intent, active_loop=form,
+                        after=[{"event": "slot", "name": "requested_slot", "value": None},
+                               {"event": "action", "name": form}])
+
+
+@pytest.mark.parametrize(("action", "form", "slot", "intent", "text"), [
+    (ValidateFeedbackForm, "feedback_form", "feedback_message", "give_feedback",
+     "Căng tin trước cổng trường bán đồ ăn không đảm bảo vệ sinh"),
+    (ValidateFeedbackForm, "feedback_form", "feedback_message", "give_feedback",
+     "xe dua don sang nay bo con toi lai o nga ba, toi muon phan anh"),
+    (ValidateMisinformationForm, "misinformation_form", "misinformation_message",
+     "report_misinformation", "nhóm zalo lớp nói mai học sinh toàn trường được nghỉ học"),
+])
+async def test_a_message_that_says_what_it_is_about_is_kept_when_it_opens_the_form(
+    action: Any, form: str, slot: str, intent: str, text: str, domain: dict[str, Any],
+) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await action().run(dispatcher, _activation(form, text, intent), domain)
+    assert SlotSet(slot, text) in events
+    assert responses(dispatcher) == ["utter_message_noted"]
+
+
+@pytest.mark.parametrize(("action", "form", "intent", "text"), [
+    (ValidateFeedbackForm, "feedback_form", "give_feedback", "tôi muốn góp ý"),
+    (ValidateFeedbackForm, "feedback_form", "give_feedback", "toi muon phan anh ve an ban tru"),
+    (ValidateFeedbackForm, "feedback_form", "give_feedback", "/give_feedback"),
+    (ValidateMisinformationForm, "misinformation_form", "report_misinformation", "báo tin sai"),
+    (ValidateMisinformationForm, "misinformation_form", "report_misinformation",
+     "tôi muốn báo tin giả"),
+])
+async def test_a_request_to_open_the_form_is_not_taken_as_the_message(
+    action: Any, form: str, intent: str, text: str, domain: dict[str, Any],
+) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await action().run(dispatcher, _activation(form, text, intent), domain)
+    assert not [e for e in events if e.get("name", "").endswith("_message")]
+    assert dispatcher.messages == []

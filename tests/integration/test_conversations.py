@@ -170,6 +170,34 @@ def test_feedback_form_stores_a_ticket_with_its_reference(bot: Bot, browser: Ope
     assert ticket.contact  # given on purpose by the parent, so kept
 
 
+def test_feedback_that_says_what_it_is_about_is_kept_without_asking_again(
+    bot: Bot, browser: OpenBrowser,
+) -> None:
+    complaint = "Căng tin trước cổng trường bán đồ ăn không đảm bảo vệ sinh"
+    parent = browser()
+    replies = parent.say(complaint)
+    assert form_state(parent) == ("feedback_form", "contact"), replies
+    assert "/skip" in payloads(replies)
+    reference = reference_in(parent.press("/skip"))
+    with bot.db() as db:
+        ticket = db.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+    assert (ticket.kind, ticket.message, ticket.contact) == ("feedback", complaint, "")
+
+
+def test_a_question_read_as_feedback_is_answered_and_the_form_stays_closed(
+    browser: OpenBrowser,
+) -> None:
+    # The dialogue model reads this as feedback (give_feedback 0.99); the knowledge base knows it.
+    parent = browser()
+    replies = parent.say("báo nghỉ ăn trước mấy giờ")
+    [answer] = [m for m in replies if "answered" in m["meta"]]
+    assert answer["meta"]["answered"] is True and "8 giờ" in answer["text"], replies
+    assert "/give_feedback" in payloads(replies)
+    assert form_state(parent) == (None, None)
+    replies = parent.press("/give_feedback")
+    assert form_state(parent) == ("feedback_form", "feedback_message"), replies
+
+
 def test_a_request_for_staff_stores_a_handoff_ticket(bot: Bot, browser: OpenBrowser) -> None:
     parent = browser()
     parent.press("/request_human")

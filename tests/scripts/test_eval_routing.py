@@ -26,5 +26,6 @@ def test_what_reaches_the_knowledge_base() -> None:
     assert reaches("deny", "nhuom toc co bi phat khong") and not reaches("deny", "không ạ")
     assert reaches("rate_answer_bad", "email van phong truong")
     assert not reaches("rate_answer_bad", "/rate_answer_bad") and not reaches("rate_answer_bad", "sai rồi")
-    assert not reaches("give_feedback", "báo nghỉ ăn trước mấy giờ")
+    assert reaches("give_feedback", "báo nghỉ ăn trước mấy giờ")
+    assert not reaches("give_feedback", "tôi muốn góp ý") and not reaches("give_feedback", "/give_feedback")
     assert not reaches("greet", "xin chào cô")

@@ -1,0 +1,79 @@
+"""How a parent's first message to the feedback or misinformation form reads.
+
+Three kinds of message open those forms: a request to open it ("tôi muốn góp ý", "báo tin
+sai"), the feedback or report itself ("căng tin trước cổng trường bán đồ ăn không đảm bảo vệ
+sinh", "nghe nói trường sắp đóng cửa, có phải tin đồn không"), and now and then a plain question
+the dialogue model took for feedback ("báo nghỉ ăn trước mấy giờ", "trường có thu tiền quỹ lớp
+không").  `says_enough` tells the second kind, so the form keeps it as the message instead of
+asking for it again; `is_plain_question` tells the third, which the knowledge base is asked
+first (`actions.feedback_route`).
+
+Standard library and `retrieval.normalize` only: `scripts/eval_routing.py` imports it under
+the Rasa environment.
+"""
+
+from __future__ import annotations
+
+import re
+
+from retrieval.normalize import folded_tokens
+
+# Words that ask to open a form rather than say what about (folded, abbreviations expanded).
+_FEEDBACK_REQUEST = ("gop y", "y kien", "dong gop", "phan anh", "khieu nai", "kien nghi",
+                     "de nghi", "de xuat", "phan nan", "to cao", "buc xuc", "khong hai long",
+                     "hom thu")
+_MISINFORMATION_REQUEST = ("tin sai", "tin gia", "tin don", "bao tin", "sai lech", "that thiet",
+                           "kiem tra giup", "xac minh", "kiem chung")
+# Words that carry no subject of their own in such a request.
+_FILLER_PHRASES = ("nha truong", "ban giam hieu", "phu huynh", "gia dinh", "bao cao", "mot chut")
+_FILLER = frozenset("toi em minh chung ta con chau anh chi muon can xin cho gui nhan ve viec cua "
+                    "voi den a nhe nha oi ah co khong duoc la thi va".split())
+# A message keeps this many subject words once the request and filler words are left out.
+PREFILL_WORDS = 5
+
+# Question phrases a feedback message does not use (folded, whole words).
+_QUESTION_PHRASES = ("bao nhieu", "bao gio", "khi nao", "luc nao", "may gio", "ngay nao",
+                     "hom nao", "thu may", "o dau", "cho nao", "the nao", "ra sao", "la gi",
+                     "la ai", "co phai", "phai khong", "duoc khong", "hay khong", "co can",
+                     "bao lau", "truoc may", "may ngay", "may tien")
+# A question ending "… không/chưa" ("trường có thu tiền quỹ lớp không").
+_QUESTION_ENDINGS = frozenset({"khong", "chua", "hong"})
+# The fewest words of a question the knowledge base is asked before the form.
+QUESTION_WORDS = 3
+
+
+def _words(text: str) -> str:
+    return " ".join(folded_tokens(text))
+
+
+def _has(words: str, phrases: tuple[str, ...]) -> bool:
+    return any(re.search(rf"\b{phrase}\b", words) for phrase in phrases)
+
+
+def _without(words: str, phrases: tuple[str, ...]) -> list[str]:
+    for phrase in phrases + _FILLER_PHRASES:
+        words = re.sub(rf"\b{phrase}\b", " ", words)
+    return [word for word in words.split() if word not in _FILLER]
+
+
+def says_enough(text: str, form: str) -> bool:
+    """Whether the message that opened `form` ("feedback_form" or "misinformation_form") says
+    what it is about, beyond asking to open the form ("tôi muốn góp ý" does not; "phản ánh xe
+    đưa đón chạy ẩu" does)."""
+    if text.startswith("/"):
+        return False
+    requests = _MISINFORMATION_REQUEST if form == "misinformation_form" else _FEEDBACK_REQUEST
+    return len(_without(_words(text), requests + _FEEDBACK_REQUEST)) >= PREFILL_WORDS
+
+
+def is_plain_question(text: str) -> bool:
+    """Whether a message read as feedback is a question, not a complaint or a request to send
+    one: question-shaped and free of feedback words ("báo nghỉ ăn trước mấy giờ", not "tôi
+    muốn phản ánh, sao trường thu nhiều vậy")."""
+    if text.startswith("/"):
+        return False
+    words = _words(text)
+    if len(words.split()) < QUESTION_WORDS or _has(words, _FEEDBACK_REQUEST):
+        return False
+    return (text.rstrip().endswith("?") or _has(words, _QUESTION_PHRASES)
+            or words.split()[-1] in _QUESTION_ENDINGS)

@@ -1,0 +1,60 @@
+"""Reading the message that opens a ticket form: a request, the feedback itself, or a question."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from actions.intake import is_plain_question, says_enough
+
+
+@pytest.mark.parametrize("text", [
+    "phản ánh xe đưa đón chạy ẩu",
+    "giáo viên lớp 3b hay quát mắng học sinh, phụ huynh rất lo",
+    "nha ve sinh truong ban va hoi qua",
+    "em muốn góp ý về cổng trường giờ tan học ùn tắc quá",
+    "Bữa trưa bán trú ít thịt quá, mong trường xem lại",
+])
+def test_feedback_that_says_what_about(text: str) -> None:
+    assert says_enough(text, "feedback_form")
+
+
+@pytest.mark.parametrize("text", [
+    "tôi muốn góp ý", "gop y", "cho tôi gửi phản ánh", "kien nghi voi bgh",
+    "em có ý kiến muốn gửi nhà trường", "dạ cho em gửi góp ý ạ", "em muốn khiếu nại",
+    "/give_feedback",
+])
+def test_a_request_to_give_feedback_says_nothing_yet(text: str) -> None:
+    assert not says_enough(text, "feedback_form")
+
+
+def test_misinformation_requests_and_reports() -> None:
+    assert not says_enough("báo tin sai", "misinformation_form")
+    assert not says_enough("toi muon bao tin gia", "misinformation_form")
+    assert says_enough("nghe nói trường sắp đóng cửa, có phải tin đồn không ạ",
+                       "misinformation_form")
+
+
+@pytest.mark.parametrize("text", [
+    "báo nghỉ ăn trước mấy giờ",
+    "trường có thu tiền quỹ lớp không",
+    "tr co thu tien quy lop ko",
+    "Học phí năm nay có tăng không?",
+    "xe đưa đón đón ở đâu",
+    unicodedata.normalize("NFD", "bao lâu thì có kết quả phúc khảo"),  # NFD reads the same
+])
+def test_questions_read_as_feedback(text: str) -> None:
+    assert is_plain_question(text)
+
+
+@pytest.mark.parametrize("text", [
+    "tôi muốn phản ánh, sao trường thu tiền nhiều vậy",
+    "đề nghị trường cho biết có thu quỹ lớp không",
+    "căng tin trước cổng trường bán đồ ăn không đảm bảo vệ sinh",
+    "giáo viên không trả lời tin nhắn",
+    "góp ý không?",
+    "/give_feedback",
+])
+def test_complaints_and_requests_are_not_questions(text: str) -> None:
+    assert not is_plain_question(text)
