@@ -101,7 +101,7 @@ async def answer_question(
     """Answer `question` from the knowledge base: the answer, its metadata, the follow-up
     buttons and the review-queue row.  With `sure_only` (a message the dialogue model took for
     something else) nothing is said or stored unless the knowledge base answers plainly, and
-    None is returned."""
+    None is returned.  The events set `pending_question` to None exactly when it answered."""
     school, grade = _slot_text(tracker, "school"), _slot_text(tracker, "grade")
     sender = sender_of(tracker)
     logger.debug("question from %s: %r", sender.user_hash, question)

@@ -6,7 +6,7 @@ sinh", "nghe nói trường sắp đóng cửa, có phải tin đồn không"), 
 the dialogue model took for feedback ("báo nghỉ ăn trước mấy giờ", "trường có thu tiền quỹ lớp
 không").  `says_enough` tells the second kind, so the form keeps it as the message instead of
 asking for it again; `is_plain_question` tells the third, which the knowledge base is asked
-first (`actions.feedback_route`).
+first (`actions.ticket_route`).
 
 Standard library and `retrieval.normalize` only: `scripts/eval_routing.py` imports it under
 the Rasa environment.
@@ -24,6 +24,13 @@ _FEEDBACK_REQUEST = ("gop y", "y kien", "dong gop", "phan anh", "khieu nai", "ki
                      "hom thu")
 _MISINFORMATION_REQUEST = ("tin sai", "tin gia", "tin don", "bao tin", "sai lech", "that thiet",
                            "kiem tra giup", "xac minh", "kiem chung")
+# "đơn đề nghị" is a form to fill in, not a request to the school.
+_APPLICATION = re.compile(r"\b(don|giay|phieu|mau) de nghi\b")
+# Words of a rumour being checked ("nghe nói …, có đúng không"): such a message is a report for
+# staff to count, not a plain question, even when question-shaped.
+_RUMOUR = ("nghe noi", "nghe don", "dang don", "don rang", "nguoi ta noi", "mao danh", "lua dao",
+           "gia mao", "that hay", "co dung khong", "dung khong", "phai tin", "tren mang",
+           "bai dang", "dang tin", "chia se", "thong tin sai", "tin nay")
 # Words that carry no subject of their own in such a request.
 _FILLER_PHRASES = ("nha truong", "ban giam hieu", "phu huynh", "gia dinh", "bao cao", "mot chut")
 _FILLER = frozenset("toi em minh chung ta con chau anh chi muon can xin cho gui nhan ve viec cua "
@@ -67,13 +74,15 @@ def says_enough(text: str, form: str) -> bool:
 
 
 def is_plain_question(text: str) -> bool:
-    """Whether a message read as feedback is a question, not a complaint or a request to send
-    one: question-shaped and free of feedback words ("báo nghỉ ăn trước mấy giờ", not "tôi
-    muốn phản ánh, sao trường thu nhiều vậy")."""
+    """Whether a message read as feedback or as a misinformation report is a question, not a
+    complaint, a rumour or a request to send one: question-shaped and free of feedback and
+    rumour words ("báo nghỉ ăn trước mấy giờ", "gia đình khó khăn có được miễn tiền ăn không";
+    not "tôi muốn phản ánh, sao trường thu nhiều vậy", "nghe nói học phí tăng, có đúng không")."""
     if text.startswith("/"):
         return False
     words = _words(text)
-    if len(words.split()) < QUESTION_WORDS or _has(words, _FEEDBACK_REQUEST):
+    if len(words.split()) < QUESTION_WORDS or _has(
+            _APPLICATION.sub(r"\1", words), _FEEDBACK_REQUEST + _MISINFORMATION_REQUEST + _RUMOUR):
         return False
     return (text.rstrip().endswith("?") or _has(words, _QUESTION_PHRASES)
             or words.split()[-1] in _QUESTION_ENDINGS)

@@ -41,10 +41,10 @@ CHECKED_INTENTS = {"out_of_scope": 1, "affirm": 4, "deny": 4, "skip": 4, "cancel
 def reaches_knowledge(intent: str, text: str) -> bool:
     """Whether a first message with this intent is answered from the knowledge base when it can
     be: routed there, or checked there before the off-topic, stray-reply or rating answer or
-    the feedback form (actions/feedback_route.py)."""
+    the feedback and misinformation forms (actions/ticket_route.py)."""
     if intent in KNOWLEDGE_INTENTS:
         return True
-    if intent == "give_feedback":
+    if intent in ("give_feedback", "report_misinformation"):
         return is_plain_question(text)
     words = CHECKED_INTENTS.get(intent)
     return words is not None and not text.startswith("/") and len(text.split()) >= words
@@ -108,7 +108,7 @@ def section(rows: list[tuple[str, int, float, float | None, Counter[str]]]) -> s
              "`PYTHONPATH=. .venv-rasa/bin/python scripts/eval_routing.py`: share of messages that",
              "reach the knowledge-answer path (`ask_question` or `nlu_fallback`) for questions, and",
              "that do not for chit-chat; and share of questions the knowledge base sees at all, also",
-             "through the check before an off-topic, stray yes/no or rating reply or the feedback",
+             "through the check before an off-topic, stray yes/no or rating reply or a ticket",
              "form.", "",
              "| set | messages | routed as expected | questions the knowledge base sees |"
              " most frequent wrong intents |",

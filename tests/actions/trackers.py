@@ -16,7 +16,7 @@ TRACKERS_DIR = Path(__file__).resolve().parent.parent / "data" / "trackers"
 
 SLOTS = (
     "school", "grade", "last_question_id", "pending_question", "feedback_message",
-    "misinformation_message", "human_message", "contact", "requested_slot", "feedback_answered",
+    "misinformation_message", "human_message", "contact", "requested_slot", "routed_to_answer",
 )
 FORMS = {
     "feedback_form": ["feedback_message", "contact"],

@@ -198,6 +198,21 @@ def test_a_question_read_as_feedback_is_answered_and_the_form_stays_closed(
     assert form_state(parent) == ("feedback_form", "feedback_message"), replies
 
 
+def test_a_question_read_as_a_rumour_report_is_answered_and_a_rumour_opens_the_form(
+    browser: OpenBrowser,
+) -> None:
+    # Read as report_misinformation (0.98); the sick-leave FAQ answers it.
+    parent = browser()
+    replies = parent.say("nhan tin zalo cho co giao xin nghi cho con dc ko")
+    [answer] = [m for m in replies if "answered" in m["meta"]]
+    assert answer["meta"]["answered"] is True and "Zalo" in answer["text"], replies
+    assert "/report_misinformation" in payloads(replies)
+    assert form_state(parent) == (None, None)
+    rumour = "nhóm zalo lớp nói mai học sinh toàn trường được nghỉ học"
+    replies = parent.say(rumour)
+    assert form_state(parent) == ("misinformation_form", "contact"), replies
+
+
 def test_a_request_for_staff_stores_a_handoff_ticket(bot: Bot, browser: OpenBrowser) -> None:
     parent = browser()
     parent.press("/request_human")

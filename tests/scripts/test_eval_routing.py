@@ -28,4 +28,6 @@ def test_what_reaches_the_knowledge_base() -> None:
     assert not reaches("rate_answer_bad", "/rate_answer_bad") and not reaches("rate_answer_bad", "sai rồi")
     assert reaches("give_feedback", "báo nghỉ ăn trước mấy giờ")
     assert not reaches("give_feedback", "tôi muốn góp ý") and not reaches("give_feedback", "/give_feedback")
+    assert reaches("report_misinformation", "gia dinh kho khan co duoc mien tien an ko")
+    assert not reaches("report_misinformation", "nghe nói trường sắp đóng cửa, có đúng không")
     assert not reaches("greet", "xin chào cô")

@@ -1,5 +1,5 @@
-"""action_route_feedback: a question read as feedback is answered when the knowledge base is
-sure; anything else opens the feedback form."""
+"""action_route_feedback / action_route_misinformation: a question read as feedback or as a rumour
+report is answered when the knowledge base is sure; anything else opens the form."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from trackers import ANSWERED, NOT_ANSWERED, make_tracker, responses
 
-from actions.feedback_route import ActionRouteFeedback
+from actions.ticket_route import ActionRouteFeedback, ActionRouteMisinformation
 from storage.db import session_scope
 from storage.models import Question
 
@@ -32,7 +32,7 @@ async def test_a_question_read_as_feedback_is_answered_with_an_offer_to_send_fee
     assert responses(dispatcher) == [None, None, "utter_ask_helpful", "utter_offer_feedback"]
     assert dispatcher.messages[0]["text"] == ANSWERED.answer
     assert [text for text, _ in kb.calls] == ["báo nghỉ ăn trước mấy giờ"]
-    assert events[-1] == SlotSet("feedback_answered", True)
+    assert events[-1] == SlotSet("routed_to_answer", True)
     [row] = _questions()
     assert row.answered
 
@@ -45,7 +45,7 @@ async def test_a_question_it_cannot_answer_plainly_opens_the_form_and_is_not_sto
     use_kb(answer)
     tracker = make_tracker(text="sao trường thu quỹ lớp nhiều vậy?", intent="give_feedback")
     events = await ActionRouteFeedback().run(dispatcher, tracker, {})
-    assert events == [SlotSet("feedback_answered", False)]
+    assert events == [SlotSet("routed_to_answer", False)]
     assert dispatcher.messages == []
     assert _questions() == []
 
@@ -58,5 +58,35 @@ async def test_feedback_opens_the_form_without_asking_the_knowledge_base(
     kb = use_kb(ANSWERED)
     events = await ActionRouteFeedback().run(
         dispatcher, make_tracker(text=text, intent="give_feedback"), {})
-    assert events == [SlotSet("feedback_answered", False)]
+    assert events == [SlotSet("routed_to_answer", False)]
     assert kb.calls == [] and dispatcher.messages == []
+
+
+async def test_a_question_read_as_a_rumour_report_is_answered_and_a_rumour_is_not_asked(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED)
+    question = make_tracker(text="gia dinh kho khan co duoc mien tien an ko",
+                            intent="report_misinformation")
+    events = await ActionRouteMisinformation().run(dispatcher, question, {})
+    assert responses(dispatcher)[-1] == "utter_offer_misinformation"
+    assert events[-1] == SlotSet("routed_to_answer", True)
+    rumour = make_tracker(text="nghe nói năm nay học phí tăng gấp đôi, có đúng không",
+                          intent="report_misinformation")
+    assert await ActionRouteMisinformation().run(CollectingDispatcher(), rumour, {}) == [
+        SlotSet("routed_to_answer", False)]
+    assert [text for text, _ in kb.calls] == ["gia dinh kho khan co duoc mien tien an ko"]
+
+
+async def test_an_unanswered_question_read_as_a_rumour_report_is_queued_as_a_question(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    use_kb(NOT_ANSWERED)
+    question = make_tracker(text="gia dinh kho khan co duoc mien tien an ko",
+                            intent="report_misinformation")
+    events = await ActionRouteMisinformation().run(dispatcher, question, {})
+    assert responses(dispatcher) == [None, None, "utter_offer_handoff"]
+    assert SlotSet("pending_question", question.latest_message["text"]) in events
+    assert events[-1] == SlotSet("routed_to_answer", True)
+    [row] = _questions()
+    assert not row.answered and row.review_status == "open"
