@@ -5,9 +5,9 @@ Each form asks for a message and an optional contact.  A message must say someth
 `utter_invalid_message`.  The contact accepts anything the parent gives (phone, Zalo name, email)
 and the empty string when they skip it.  The human form starts with the last question the bot
 could not answer (`pending_question`) as its message, so "Chuyển cán bộ" forwards it without
-asking again.  The feedback and misinformation forms keep the message that opened them when it
-says what it is about (`actions.intake.says_enough`: "phản ánh xe đưa đón chạy ẩu", not "tôi
-muốn góp ý") and go on to the contact.
+asking again.  Every form keeps the message that opened it when that says what it is about
+(`actions.intake.says_enough`: "phản ánh xe đưa đón chạy ẩu", "cho tôi gặp cán bộ, con tôi bị
+bạn bắt nạt ở lớp"; not "tôi muốn góp ý", "gặp cán bộ") and goes on to the contact.
 """
 
 from __future__ import annotations
@@ -135,9 +135,11 @@ class ValidateHumanForm(TicketFormValidation):
     def extract_human_message(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """At activation (nothing requested yet), take the unanswered question as the message."""
-        if tracker.get_slot("requested_slot") is not None:
-            return {}
+        """At activation (nothing requested yet), take the message that opened the form when it
+        says what it is about, else the unanswered question."""
+        opening = self._opening_message(tracker, dispatcher, "human_form")
+        if opening or tracker.get_slot("requested_slot") is not None:
+            return opening
         if tracker.get_slot("human_message") is not None:
             return {}
         pending = clean_message(tracker.get_slot("pending_question"))

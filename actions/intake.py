@@ -24,6 +24,10 @@ _FEEDBACK_REQUEST = ("gop y", "y kien", "dong gop", "phan anh", "khieu nai", "ki
                      "hom thu")
 _MISINFORMATION_REQUEST = ("tin sai", "tin gia", "tin don", "bao tin", "sai lech", "that thiet",
                            "kiem tra giup", "xac minh", "kiem chung")
+_HUMAN_REQUEST = ("can bo", "nguoi that", "nhan vien", "tong dai vien", "nguoi phu trach",
+                  "phu trach", "thay co", "hieu truong", "van thu", "ad", "bot", "gap", "noi chuyen",
+                  "ket noi", "noi may", "chuyen", "nho", "tra loi", "ho tro", "truc tiep",
+                  "tu van", "giup", "cau hoi", "hieu", "xa", "khong phai", "chu")
 # "đơn đề nghị" is a form to fill in, not a request to the school.
 _APPLICATION = re.compile(r"\b(don|giay|phieu|mau) de nghi\b")
 # Words of a rumour being checked ("nghe nói …, có đúng không"): such a message is a report for
@@ -63,14 +67,18 @@ def _without(words: str, phrases: tuple[str, ...]) -> list[str]:
     return [word for word in words.split() if word not in _FILLER]
 
 
+_REQUESTS = {"feedback_form": _FEEDBACK_REQUEST,
+             "misinformation_form": _MISINFORMATION_REQUEST + _FEEDBACK_REQUEST,
+             "human_form": _HUMAN_REQUEST + _FEEDBACK_REQUEST}
+
+
 def says_enough(text: str, form: str) -> bool:
-    """Whether the message that opened `form` ("feedback_form" or "misinformation_form") says
-    what it is about, beyond asking to open the form ("tôi muốn góp ý" does not; "phản ánh xe
-    đưa đón chạy ẩu" does)."""
+    """Whether the message that opened `form` (a key of `_REQUESTS`) says what it is about,
+    beyond asking to open the form ("tôi muốn góp ý", "cho tôi gặp cán bộ" do not; "phản ánh xe
+    đưa đón chạy ẩu", "cho tôi gặp cán bộ hỏi về hồ sơ chuyển trường giữa năm" do)."""
     if text.startswith("/"):
         return False
-    requests = _MISINFORMATION_REQUEST if form == "misinformation_form" else _FEEDBACK_REQUEST
-    return len(_without(_words(text), requests + _FEEDBACK_REQUEST)) >= PREFILL_WORDS
+    return len(_without(_words(text), _REQUESTS[form])) >= PREFILL_WORDS
 
 
 def is_plain_question(text: str) -> bool:

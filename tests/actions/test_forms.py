@@ -118,6 +118,8 @@ def _activation(form: str, text: str, intent: str) -> Any:
      "xe dua don sang nay bo con toi lai o nga ba, toi muon phan anh"),
     (ValidateMisinformationForm, "misinformation_form", "misinformation_message",
      "report_misinformation", "nhóm zalo lớp nói mai học sinh toàn trường được nghỉ học"),
+    (ValidateHumanForm, "human_form", "human_message", "request_human",
+     "cho tôi gặp cán bộ, con tôi bị bạn bắt nạt ở lớp"),
 ])
 async def test_a_message_that_says_what_it_is_about_is_kept_when_it_opens_the_form(
     action: Any, form: str, slot: str, intent: str, text: str, domain: dict[str, Any],
@@ -135,6 +137,7 @@ async def test_a_message_that_says_what_it_is_about_is_kept_when_it_opens_the_fo
     (ValidateMisinformationForm, "misinformation_form", "report_misinformation", "báo tin sai"),
     (ValidateMisinformationForm, "misinformation_form", "report_misinformation",
      "tôi muốn báo tin giả"),
+    (ValidateHumanForm, "human_form", "request_human", "bot không hiểu, cho gặp người thật"),
 ])
 async def test_a_request_to_open_the_form_is_not_taken_as_the_message(
     action: Any, form: str, intent: str, text: str, domain: dict[str, Any],

@@ -64,3 +64,9 @@ def test_questions_read_as_feedback(text: str) -> None:
 ])
 def test_complaints_and_requests_are_not_questions(text: str) -> None:
     assert not is_plain_question(text)
+
+
+def test_a_request_for_a_person_and_one_that_says_what_for() -> None:
+    assert not says_enough("cho toi noi chuyen voi nguoi that", "human_form")
+    assert not says_enough("tôi muốn ad trả lời chứ không phải bot", "human_form")
+    assert says_enough("gặp cán bộ hỏi về hồ sơ chuyển trường giữa năm", "human_form")

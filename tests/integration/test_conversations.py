@@ -227,6 +227,19 @@ def test_a_request_for_staff_stores_a_handoff_ticket(bot: Bot, browser: OpenBrow
     assert "chuyển trường" in ticket.message and ticket.contact == ""
 
 
+def test_a_request_for_staff_that_says_what_for_is_forwarded_without_asking_again(
+    bot: Bot, browser: OpenBrowser,
+) -> None:
+    request = "cho tôi gặp cán bộ, con tôi bị bạn bắt nạt ở lớp"
+    parent = browser()
+    replies = parent.say(request)
+    assert form_state(parent) == ("human_form", "contact"), replies
+    reference = reference_in(parent.press("/skip"))
+    with bot.db() as db:
+        ticket = db.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+    assert (ticket.kind, ticket.message) == ("human", request)
+
+
 def test_two_browsers_keep_separate_conversations(bot: Bot, browser: OpenBrowser) -> None:
     first, second = browser(), browser()
     assert first.session_id != second.session_id
