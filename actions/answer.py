@@ -6,6 +6,9 @@ around it — the answer metadata for the connectors, the "was it helpful?" butt
 handoff offer, the review-queue row, and the slots the rating and handoff use next.
 A failed database write is logged and the parent still gets the answer.
 
+A follow-up ("còn lớp 6 thì sao?") is asked as the full question it stands for
+(`actions.followup`), which the parent sees first and staff see in the review queue.
+
 action_off_topic asks the knowledge base before refusing an off-topic message, and answers
 only when it is sure (`answer_question(sure_only=True)`).
 """
@@ -22,6 +25,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.followup import earlier_questions, resolve
 from actions.sender import Sender, sender_of
 from retrieval.errors import RetrievalError
 from retrieval.types import Answer, SearchContext
@@ -160,6 +164,11 @@ class ActionAnswerQuestion(Action):
         if not question:
             dispatcher.utter_message(response="utter_help")
             return []
+        # "còn lớp 6 thì sao?" after "học phí lớp 1 bao nhiêu" asks "học phí lớp 6 bao nhiêu"
+        meant = resolve(question, earlier_questions(tracker.events))
+        if meant:
+            dispatcher.utter_message(response="utter_follow_up_read_as", question=meant)
+            question = meant
         return await answer_question(dispatcher, tracker, question) or []
 
 

@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from trackers import ANSWERED, NOT_ANSWERED, make_tracker, responses
+from trackers import ANSWERED, NOT_ANSWERED, make_tracker, responses, user_event
 
 import actions.answer
 from actions.answer import ActionAnswerQuestion, ActionOffTopic, ActionStrayReply
@@ -222,3 +222,18 @@ async def test_a_stray_no_that_is_a_question_is_answered_and_a_plain_no_is_not_a
     assert await ActionStrayReply().run(plain, make_tracker(text="không ạ", intent="deny"), {}) == []
     assert responses(plain) == ["utter_anything_else"]
     assert [text for text, _ in kb.calls] == ["nhuom toc co bi phat khong"]
+
+
+async def test_a_follow_up_is_asked_as_the_question_it_stands_for(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED)
+    tracker = make_tracker(text="còn lớp 6 thì sao", intent="ask_question",
+                           before=[user_event("học phí lớp 1 bao nhiêu", "ask_question")])
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    read_as = dispatcher.messages[0]
+    assert read_as["response"] == "utter_follow_up_read_as"
+    assert read_as["question"] == "học phí lớp 6 bao nhiêu"
+    assert [text for text, _ in kb.calls] == ["học phí lớp 6 bao nhiêu"]
+    [row] = _questions()
+    assert row.text == "học phí lớp 6 bao nhiêu" and events

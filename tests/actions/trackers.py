@@ -52,8 +52,10 @@ def make_tracker(
     slots: dict[str, Any] | None = None,
     active_loop: str | None = None,
     after: list[dict[str, Any]] | None = None,
+    before: list[dict[str, Any]] | None = None,
 ) -> Tracker:
-    """A tracker whose latest user message is `text`, followed by the `after` events."""
+    """A tracker whose latest user message is `text`, after the `before` events and followed by
+    the `after` events."""
     all_slots: dict[str, Any] = {name: None for name in SLOTS}
     all_slots.update(slots or {})
     latest = {
@@ -63,6 +65,7 @@ def make_tracker(
         "entities": [],
     }
     events: list[dict[str, Any]] = [
+        *(before or []),
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": text, "parse_data": latest},
         *(after or []),
@@ -71,6 +74,12 @@ def make_tracker(
         sender_id, all_slots, latest, events, False, None,
         {"name": active_loop} if active_loop else {}, "action_listen",
     )
+
+
+def user_event(text: str, intent: str) -> dict[str, Any]:
+    """A parent's earlier message as the tracker holds it."""
+    return {"event": "user", "text": text,
+            "parse_data": {"text": text, "intent": {"name": intent, "confidence": 0.99}}}
 
 
 def load_tracker(name: str) -> Tracker:

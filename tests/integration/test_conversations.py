@@ -115,6 +115,23 @@ def test_the_answer_gives_the_fact_asked_for(browser: OpenBrowser, question: str
     assert fact in answers[0]["text"], answers[0]["text"]
 
 
+def test_a_follow_up_is_answered_as_the_question_it_stands_for(
+    bot: Bot, browser: OpenBrowser,
+) -> None:
+    parent = browser()
+    parent.say("lịch nghỉ tết của trường tiểu học thế nào")
+    replies = parent.say("còn trường thcs thì sao")
+    meant = "lịch nghỉ tết của trường trung học cơ sở thế nào"
+    # the web chat shows it in the same bubble as the answer that follows
+    assert replies[0]["text"].startswith(f'Dạ, em hiểu anh/chị hỏi: "{meant}"\n'), replies
+    [answer] = [m for m in replies if "answered" in m["meta"]]
+    assert answer["meta"]["answered"] is True and "trung học cơ sở" in answer["text"], replies
+    with bot.db() as db:
+        asked = db.scalars(select(Question.text).where(Question.user_hash == parent.user_hash)
+                           .order_by(Question.id)).all()
+    assert asked[-1] == meant
+
+
 def test_an_off_topic_message_is_refused_politely_and_not_queued_for_staff(
     bot: Bot, browser: OpenBrowser
 ) -> None:

@@ -1,0 +1,173 @@
+"""Follow-up questions: "còn lớp 6 thì sao?" right after "học phí lớp 1 bao nhiêu" asks "học phí
+lớp 6 bao nhiêu"; "thế còn tiền ăn?" asks "tiền ăn lớp 1 bao nhiêu".
+
+A follow-up starts with "còn / thế còn / vậy còn" or ends with "thì sao / thì thế nào / thì ra
+sao", and says little else (at most `MAX_WORDS` words).  When what it says is only a grade, a
+semester, a school level or a year, that part of the previous question is swapped for it (or
+added).  Otherwise it is a new subject, asked about in the previous question's grade, semester,
+level and year with the previous question's asking words ("bao nhiêu", "khi nào"), but only
+after "còn" itself: "đón con muộn thì sao" is a question of its own, and "con" typed without
+marks may be a child ("con bi om thi sao").
+
+Standard library and `retrieval.normalize` only; words are matched accent-folded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from retrieval.normalize import fold, tokens
+
+MAX_WORDS = 5
+_LEADS = (("the", "con"), ("vay", "con"), ("the", "thi"), ("vay", "thi"), ("con",))
+# "con tôi …" is a parent's child, not "còn …"
+_NOT_AFTER_CON = frozenset({"toi", "em", "minh", "chau", "be", "nha", "trai", "gai", "cua"})
+_TAILS = (("thi", "nhu", "the", "nao"), ("thi", "the", "nao"), ("thi", "ra", "sao"),
+          ("thi", "sao"), ("the", "nao"), ("ra", "sao"), ("nua",))
+_PARTICLES = frozenset({"a", "nhi", "vay", "nhe", "ha", "oi", "ad"})
+# Words a follow-up may open with before "còn" or its subject ("vậy học kỳ 2 thì thế nào").
+_OPENERS = frozenset({"thế", "vậy", "vay", "dạ", "da", "ừ", "à", "thế thì", "vậy thì"})
+# Words that say nothing beside a swapped grade or level ("còn trường THCS thì sao").
+_CARRIERS = frozenset({"truong", "cua", "o", "voi", "cho", "the", "con", "nam", "hoc", "sinh",
+                       "toi", "em", "minh", "chau", "be", "dang", "nha"})
+_LEVELS = (("trung", "hoc", "co", "so"), ("trung", "hoc", "pho", "thong"), ("tieu", "hoc"),
+           ("mam", "non"), ("mau", "giao"))
+_ASKING = (("bao", "nhieu"), ("khi", "nao"), ("bao", "gio"), ("o", "dau"), ("nhu", "the", "nao"),
+           ("the", "nao"), ("may", "gio"), ("ngay", "nao"), ("la", "gi"), ("gom", "nhung", "gi"),
+           ("co", "duoc", "khong"), ("co", "phai", "khong"), ("lam", "sao"), ("bao", "lau"),
+           ("may", "tien"), ("co", "khong"))
+_YEAR = re.compile(r"20\d\d")
+_SEMESTER_NUMBER = frozenset({"1", "2", "i", "ii"})
+
+Span = tuple[str, int, int]  # kind, start, end (token positions)
+
+
+def _starts(words: Sequence[str], at: int, phrase: Sequence[str]) -> bool:
+    return tuple(words[at:at + len(phrase)]) == tuple(phrase)
+
+
+def _entities(words: Sequence[str]) -> list[Span]:
+    """Grades ("lớp 6"), semesters ("học kỳ 2"), school levels and years, in order."""
+    found: list[Span] = []
+    position = 0
+    while position < len(words):
+        word = words[position]
+        after = words[position + 1] if position + 1 < len(words) else ""
+        if word in ("lop", "khoi") and after.isdigit():
+            found.append(("grade", position, position + 2))
+            position += 2
+            continue
+        if word == "hoc" and after in ("ky", "ki") and position + 2 < len(words) \
+                and words[position + 2] in _SEMESTER_NUMBER:
+            found.append(("semester", position, position + 3))
+            position += 3
+            continue
+        level = next((lv for lv in _LEVELS if _starts(words, position, lv)), None)
+        if level is not None:
+            found.append(("level", position, position + len(level)))
+            position += len(level)
+            continue
+        if _YEAR.fullmatch(word):
+            found.append(("year", position, position + 1))
+        position += 1
+    return found
+
+
+def _content(typed: list[str]) -> tuple[int, int, bool] | None:
+    """Where a follow-up's own words are (start, end) and whether it may bring a new subject;
+    None when it is not a follow-up."""
+    words = [fold(token) for token in typed]
+    start, end = 0, len(words)
+    while start < end and typed[start] in _OPENERS:
+        start += 1
+    while end > start and words[end - 1] in _PARTICLES:
+        end -= 1
+    lead = next((phrase for phrase in _LEADS if _starts(words, start, phrase)), None)
+    if lead == ("con",) and start + 1 < len(words) and words[start + 1] in _NOT_AFTER_CON:
+        lead = None
+    # a new subject only after "còn" as typed, or "thế còn" / "vậy còn"
+    new_subject = lead is not None and (len(lead) == 2 or typed[start] == "còn")
+    tail = next((phrase for phrase in _TAILS
+                 if end - len(phrase) >= 0 and _starts(words, end - len(phrase), phrase)), None)
+    if lead is None and (tail is None or tail in (("the", "nao"), ("ra", "sao"), ("nua",))):
+        return None  # "lớp 6 thế nào" alone is a question of its own
+    start += len(lead or ())
+    end -= len(tail or ())
+    while end > start and words[end - 1] in _PARTICLES:
+        end -= 1
+    return (start, end, new_subject) if 0 < end - start <= MAX_WORDS else None
+
+
+def is_follow_up(text: str) -> bool:
+    return _content(tokens(text)) is not None
+
+
+def rewrite(previous: str, current: str) -> str | None:
+    """The question `current` asks as a follow-up of `previous`, None when it is not one."""
+    now = tokens(current)
+    found = _content(now)
+    if found is None:
+        return None
+    begin, finish, new_subject = found
+    own = now[begin:finish]
+    own_folded = [fold(token) for token in own]
+    before = tokens(previous)
+    before_folded = [fold(token) for token in before]
+    swapped = _entities(own_folded)
+    covered = {i for _, start, end in swapped for i in range(start, end)}
+    rest = [word for i, word in enumerate(own_folded) if i not in covered and word not in _CARRIERS]
+    earlier = _entities(before_folded)
+    if swapped and not rest:
+        result = list(before)
+        added: list[str] = []
+        # right to left, so that positions of earlier spans stay valid
+        for kind, start, end in sorted(swapped, key=lambda span: -span[1]):
+            same = [span for span in earlier if span[0] == kind]
+            if same:
+                _, at, until = same[0]
+                result[at:until] = own[start:end]
+            else:
+                added = own[start:end] + added
+        return " ".join(result + added)
+    if not new_subject:
+        return None
+    kinds = {kind for kind, _, _ in swapped}
+    context = [word for kind, start, end in earlier if kind not in kinds
+               for word in before[start:end]]
+    asking = next((before[i:i + len(phrase)] for phrase in _ASKING
+                   for i in range(len(before_folded)) if _starts(before_folded, i, phrase)), [])
+    return " ".join([*own, *context, *asking])
+
+
+def resolve(current: str, earlier: Sequence[str]) -> str | None:
+    """`current` as a full question given the questions before it (newest first), None when it
+    is not a follow-up or there is nothing to follow."""
+    if not earlier or not is_follow_up(current):
+        return None
+    previous = resolve(earlier[0], earlier[1:]) or earlier[0]
+    return rewrite(previous, current)
+
+
+QUESTION_INTENTS = frozenset({"ask_question", "nlu_fallback"})
+HISTORY = 3  # earlier questions a follow-up may build on
+
+
+def earlier_questions(events: Sequence[dict]) -> list[str]:
+    """The parent's questions before the latest message in this session, newest first: user
+    messages the dialogue model sent to the knowledge base (button presses left out)."""
+    users = []
+    for event in reversed(events):
+        if event.get("event") == "session_started":
+            break
+        if event.get("event") == "user":
+            users.append(event)
+    found = []
+    for event in users[1:]:  # users[0] is the message being answered
+        text = (event.get("text") or "").strip()
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if text and not text.startswith("/") and intent in QUESTION_INTENTS:
+            found.append(text)
+            if len(found) == HISTORY:
+                break
+    return found
