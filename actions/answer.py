@@ -25,7 +25,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.followup import earlier_questions, resolve
+from actions.followup import earlier_questions, grade_named, resolve
 from actions.sender import Sender, sender_of
 from retrieval.errors import RetrievalError
 from retrieval.types import Answer, SearchContext
@@ -106,7 +106,10 @@ async def answer_question(
     buttons and the review-queue row.  With `sure_only` (a message the dialogue model took for
     something else) nothing is said or stored unless the knowledge base answers plainly, and
     None is returned.  The events set `pending_question` to None exactly when it answered."""
-    school, grade = _slot_text(tracker, "school"), _slot_text(tracker, "grade")
+    # A grade or school level the question names is the conversation's audience from now on.
+    named = grade_named(question)
+    school, grade = _slot_text(tracker, "school"), named or _slot_text(tracker, "grade")
+    audience = [SlotSet("grade", named)] if named else []
     sender = sender_of(tracker)
     logger.debug("question from %s: %r", sender.user_hash, question)
 
@@ -123,7 +126,7 @@ async def answer_question(
     if answer is None:
         dispatcher.utter_message(response="utter_answer_unavailable")
         dispatcher.utter_message(response="utter_offer_handoff")
-        return [SlotSet("last_question_id", None), SlotSet("pending_question", question)]
+        return [SlotSet("last_question_id", None), SlotSet("pending_question", question), *audience]
 
     logger.info("answer for %s: answered=%s tentative=%s confidence=%.3f question_id=%s",
                 sender.user_hash, answer.answered, answer.tentative, answer.confidence,
@@ -133,9 +136,9 @@ async def answer_question(
     last_id = float(question_id) if question_id is not None else None
     if answer.answered:
         dispatcher.utter_message(response="utter_ask_helpful")
-        return [SlotSet("last_question_id", last_id), SlotSet("pending_question", None)]
+        return [SlotSet("last_question_id", last_id), SlotSet("pending_question", None), *audience]
     dispatcher.utter_message(response="utter_offer_handoff")
-    return [SlotSet("last_question_id", last_id), SlotSet("pending_question", question)]
+    return [SlotSet("last_question_id", last_id), SlotSet("pending_question", question), *audience]
 
 
 async def _store(sender: Sender, question: str, answer: Answer | None, school: str | None

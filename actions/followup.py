@@ -171,3 +171,21 @@ def earlier_questions(events: Sequence[dict]) -> list[str]:
             if len(found) == HISTORY:
                 break
     return found
+
+
+_LEVEL_GRADES = {("tieu", "hoc"): "1-5", ("trung", "hoc", "co", "so"): "6-9",
+                 ("trung", "hoc", "pho", "thong"): "10-12", ("mam", "non"): "mầm non",
+                 ("mau", "giao"): "mầm non"}
+
+
+def grade_named(text: str) -> str | None:
+    """The grade a question is about, for the conversation's audience context: "lớp 6" -> "6",
+    "trường tiểu học" -> "1-5"; None when it names none, or several."""
+    words = [fold(token) for token in tokens(text)]
+    named = set()
+    for kind, start, end in _entities(words):
+        if kind == "grade":
+            named.add(words[start + 1])
+        elif kind == "level":
+            named.add(_LEVEL_GRADES[tuple(words[start:end])])
+    return named.pop() if len(named) == 1 else None

@@ -26,6 +26,7 @@ from retrieval import answerability, fusion, normalize, synonyms
 from retrieval.bm25 import tokenize, top_k
 from retrieval.diacritics import DiacriticRestorer
 from retrieval.index import ChunkRecord, DocumentRecord, IndexSnapshot
+from retrieval.schools import schools_in_name
 from retrieval.settings import RetrievalSettings
 from retrieval.types import SearchContext
 
@@ -172,6 +173,19 @@ def audience_match(wanted: str, offered: str, grade: bool) -> bool:
     return _school_key(wanted) == _school_key(offered)
 
 
+# The grades a school of each level teaches, for a document of one school with no grade of its own.
+_LEVEL_GRADES = {"mam_non": "mầm non", "tieu_hoc": "1-5", "co_so": "6-9", "pho_thong": "10-12"}
+
+
+def document_grades(document: DocumentRecord) -> str | None:
+    """The grades a document is for: its own `grade`, else those of its school's level (a
+    primary school's notice is for grades 1-5)."""
+    if document.grade:
+        return document.grade
+    levels = {level for level, _ in schools_in_name(document.school)} if document.school else set()
+    return _LEVEL_GRADES.get(levels.pop()) if len(levels) == 1 else None
+
+
 def preference(document: DocumentRecord, context: SearchContext, settings: RetrievalSettings
                ) -> float:
     """Score added for FAQ entries, announcements in force and matching audience."""
@@ -180,7 +194,8 @@ def preference(document: DocumentRecord, context: SearchContext, settings: Retri
         bonus += settings.faq_boost
     elif document.kind == "announcement":
         bonus += settings.announcement_boost
-    pairs = ((context.school, document.school, False), (context.grade, document.grade, True))
+    pairs = ((context.school, document.school, False),
+             (context.grade, document_grades(document) if context.grade else None, True))
     for wanted, offered, is_grade in pairs:
         if wanted and offered:
             if audience_match(wanted, offered, is_grade):

@@ -50,10 +50,12 @@ async def test_answered_question_sends_answer_meta_and_asks_for_a_rating(
         }],
     }
     assert ask["response"] == "utter_ask_helpful"
-    assert kb.calls == [(QUESTION, SearchContext(None, None))]
+    # the grade the question names is its audience, and the conversation's from now on
+    assert kb.calls == [(QUESTION, SearchContext(None, "1"))]
 
     [row] = _questions()
-    assert events == [SlotSet("last_question_id", float(row.id)), SlotSet("pending_question", None)]
+    assert events == [SlotSet("last_question_id", float(row.id)), SlotSet("pending_question", None),
+                      SlotSet("grade", "1")]
     assert row.answered and row.confidence == pytest.approx(0.83)
     assert row.doc_ids == ["hoc-phi"] and row.answer == ANSWERED.answer
     assert row.review_status == "open" and row.rating is None
@@ -237,3 +239,19 @@ async def test_a_follow_up_is_asked_as_the_question_it_stands_for(
     assert [text for text, _ in kb.calls] == ["học phí lớp 6 bao nhiêu"]
     [row] = _questions()
     assert row.text == "học phí lớp 6 bao nhiêu" and events
+
+
+@pytest.mark.parametrize(("question", "slot", "asked"), [
+    ("lịch khám sức khỏe thế nào", "2", "2"),  # the conversation's grade
+    ("lịch thi cuối kỳ lớp 7", "2", "7"),  # the question's own grade wins
+    ("lịch nghỉ tết của trường tiểu học", None, "1-5"),  # a school level names its grades
+])
+async def test_the_audience_grade_comes_from_the_question_or_the_conversation(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher,
+    question: str, slot: str | None, asked: str,
+) -> None:
+    kb = use_kb(ANSWERED)
+    tracker = make_tracker(text=question, intent="ask_question", slots={"grade": slot})
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert kb.calls == [(question, SearchContext(None, asked))]
+    assert (SlotSet("grade", asked) in events) == (asked != slot)

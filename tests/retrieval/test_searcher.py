@@ -10,7 +10,14 @@ from fake_kb import FakeEmbedder, add_document, make_settings, set_status
 
 from retrieval.answerability import FEATURES
 from retrieval.index import DocumentRecord, index_dir, load_snapshot, sync_index
-from retrieval.searcher import Searcher, audience_match, grade_set, in_force, without_address
+from retrieval.searcher import (
+    Searcher,
+    audience_match,
+    document_grades,
+    grade_set,
+    in_force,
+    without_address,
+)
 from retrieval.types import SearchContext
 from storage.db import reset_caches
 
@@ -188,3 +195,19 @@ def test_grade_context_boosts_documents_for_that_grade(data_dir: Path) -> None:
     searcher = Searcher(snapshot, FakeEmbedder(), settings)
     assert doc_ids(searcher, "câu lạc bộ bóng rổ", grade="7")[0] == "clb-thcs"
     assert doc_ids(searcher, "câu lạc bộ bóng rổ", grade="lớp 2")[0] == "clb-th"
+
+
+def test_a_schools_document_without_a_grade_is_for_its_levels_grades(data_dir: Path) -> None:
+    add_document(data_dir, "clb-thcs", "Câu lạc bộ thể thao", [(None, "Câu lạc bộ bóng rổ.")],
+                 school="Trường THCS Hòa An")
+    add_document(data_dir, "clb-th", "Câu lạc bộ thể thao", [(None, "Câu lạc bộ bóng rổ.")],
+                 school="Trường Tiểu học Hòa An")
+    settings = make_settings(data_dir)
+    sync_index(settings, embedder=FakeEmbedder())
+    snapshot = load_snapshot(index_dir(settings))
+    assert snapshot is not None
+    searcher = Searcher(snapshot, FakeEmbedder(), settings)
+    assert doc_ids(searcher, "câu lạc bộ bóng rổ", grade="7")[0] == "clb-thcs"
+    assert doc_ids(searcher, "câu lạc bộ bóng rổ", grade="1-5")[0] == "clb-th"
+    assert document_grades(DocumentRecord(id="x", title="x", school="Trường THCS Hòa An")) == "6-9"
+    assert document_grades(DocumentRecord(id="x", title="x", school="UBND xã Hòa An")) is None
