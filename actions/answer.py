@@ -6,8 +6,10 @@ around it — the answer metadata for the connectors, the "was it helpful?" butt
 handoff offer, the review-queue row, and the slots the rating and handoff use next.
 A failed database write is logged and the parent still gets the answer.
 
-A follow-up ("còn lớp 6 thì sao?") is asked as the full question it stands for
-(`actions.followup`), which the parent sees first and staff see in the review queue.
+A follow-up ("còn lớp 6 thì sao?", "giá bao nhiêu") is asked as the full question it stands
+for (`actions.followup`), which the parent sees first and staff see in the review queue; a
+message that only tells the child's grade ("con tôi học lớp 3") sets the conversation's
+audience and is acknowledged, not searched.
 
 action_off_topic asks the knowledge base before refusing an off-topic message, and answers
 only when it is sure (`answer_question(sure_only=True)`).
@@ -25,7 +27,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.followup import earlier_questions, grade_named, resolve
+from actions.followup import earlier_questions, grade_label, grade_named, resolve, stated_grade
 from actions.sender import Sender, sender_of
 from retrieval.errors import RetrievalError
 from retrieval.types import Answer, SearchContext
@@ -105,7 +107,12 @@ async def answer_question(
     """Answer `question` from the knowledge base: the answer, its metadata, the follow-up
     buttons and the review-queue row.  With `sure_only` (a message the dialogue model took for
     something else) nothing is said or stored unless the knowledge base answers plainly, and
-    None is returned.  The events set `pending_question` to None exactly when it answered."""
+    None is returned.  The events set `pending_question` to None exactly when it answered.
+
+    A follow-up ("còn lớp 6 thì sao?", "giá bao nhiêu") is asked as the full question it stands
+    for, said to the parent first ("Dạ, em hiểu anh/chị hỏi: …")."""
+    meant = resolve(question, earlier_questions(tracker.events))
+    question = meant or question
     # A grade or school level the question names is the conversation's audience from now on.
     named = grade_named(question)
     school, grade = _slot_text(tracker, "school"), named or _slot_text(tracker, "grade")
@@ -121,6 +128,8 @@ async def answer_question(
         answer = None
     if sure_only and (answer is None or not answer.answered or answer.tentative):
         return None
+    if meant:
+        dispatcher.utter_message(response="utter_follow_up_read_as", question=meant)
 
     question_id = await _store(sender, question, answer, school)
     if answer is None:
@@ -167,11 +176,10 @@ class ActionAnswerQuestion(Action):
         if not question:
             dispatcher.utter_message(response="utter_help")
             return []
-        # "còn lớp 6 thì sao?" after "học phí lớp 1 bao nhiêu" asks "học phí lớp 6 bao nhiêu"
-        meant = resolve(question, earlier_questions(tracker.events))
-        if meant:
-            dispatcher.utter_message(response="utter_follow_up_read_as", question=meant)
-            question = meant
+        grade = stated_grade(question)
+        if grade is not None:  # "con tôi học lớp 3": the audience of what follows, no question
+            dispatcher.utter_message(response="utter_grade_noted", grade_label=grade_label(grade))
+            return [SlotSet("grade", grade)]
         return await answer_question(dispatcher, tracker, question) or []
 
 

@@ -9,6 +9,10 @@ level and year with the previous question's asking words ("bao nhiêu", "khi nà
 after "còn" itself: "đón con muộn thì sao" is a question of its own, and "con" typed without
 marks may be a child ("con bi om thi sao").
 
+A question that asks only about an aspect of something ("giá bao nhiêu", "đăng ký ở đâu", "hồ
+sơ gồm những gì") is about the previous question's subject: "đăng ký xe đưa đón ở đâu", then
+"giá bao nhiêu" asks "đăng ký xe đưa đón giá bao nhiêu".
+
 Standard library and `retrieval.normalize` only; words are matched accent-folded.
 """
 
@@ -36,7 +40,13 @@ _LEVELS = (("trung", "hoc", "co", "so"), ("trung", "hoc", "pho", "thong"), ("tie
 _ASKING = (("bao", "nhieu"), ("khi", "nao"), ("bao", "gio"), ("o", "dau"), ("nhu", "the", "nao"),
            ("the", "nao"), ("may", "gio"), ("ngay", "nao"), ("la", "gi"), ("gom", "nhung", "gi"),
            ("co", "duoc", "khong"), ("co", "phai", "khong"), ("lam", "sao"), ("bao", "lau"),
-           ("may", "tien"), ("co", "khong"))
+           ("may", "tien"), ("co", "khong"), ("khong",), ("chua",))
+# Aspects of a subject, which name none themselves (folded).
+_ASPECTS = (("chi", "phi"), ("ho", "so"), ("thu", "tuc"), ("giay", "to"), ("thoi", "gian"),
+            ("dia", "diem"), ("han", "chot"), ("lien", "he"), ("so", "dien", "thoai"),
+            ("dang", "ky"), ("gia",), ("tien",), ("phi",), ("han",), ("lich",), ("gom",),
+            ("nhung",), ("gi",), ("het",), ("mat",), ("la",), ("luc",), ("may",), ("thi",),
+            ("co",), ("can",), ("phai",), ("nop",), ("dong",), ("o",))
 _YEAR = re.compile(r"20\d\d")
 _SEMESTER_NUMBER = frozenset({"1", "2", "i", "ii"})
 
@@ -99,8 +109,32 @@ def _content(typed: list[str]) -> tuple[int, int, bool] | None:
     return (start, end, new_subject) if 0 < end - start <= MAX_WORDS else None
 
 
+def _without(words: list[str], phrases: Sequence[Sequence[str]]) -> list[int]:
+    """Positions of `words` outside every occurrence of `phrases` (longest first)."""
+    left, position = [], 0
+    ordered = sorted(phrases, key=len, reverse=True)
+    while position < len(words):
+        phrase = next((p for p in ordered if _starts(words, position, p)), None)
+        if phrase is None:
+            left.append(position)
+            position += 1
+        else:
+            position += len(phrase)
+    return left
+
+
+def _aspect_only(typed: list[str]) -> bool:
+    """A question that asks about an aspect only ("giá bao nhiêu", "ở đâu", "hồ sơ gồm những gì")."""
+    words = [fold(token) for token in typed if token not in _OPENERS]
+    words = [word for word in words if word not in _PARTICLES]
+    asks = any(_starts(words, i, phrase) for phrase in _ASKING for i in range(len(words)))
+    bare_yes_no = set(words) <= {"co", "khong", "chua", "duoc"}  # a reply, not a question
+    return asks and not bare_yes_no and not _without(words, (*_ASKING, *_ASPECTS))
+
+
 def is_follow_up(text: str) -> bool:
-    return _content(tokens(text)) is not None
+    typed = tokens(text)
+    return _content(typed) is not None or _aspect_only(typed)
 
 
 def rewrite(previous: str, current: str) -> str | None:
@@ -108,7 +142,15 @@ def rewrite(previous: str, current: str) -> str | None:
     now = tokens(current)
     found = _content(now)
     if found is None:
-        return None
+        if not _aspect_only(now):
+            return None
+        # the previous question's subject, then what is asked about it now
+        before = tokens(previous)
+        folded = [fold(token) for token in before]
+        subject = [before[i] for i in _without(folded, (*_ASKING, *_ASPECTS))
+                   if folded[i] not in _PARTICLES]
+        asked = [token for token in now if token not in _OPENERS and fold(token) not in _PARTICLES]
+        return " ".join(subject + asked) if subject else None
     begin, finish, new_subject = found
     own = now[begin:finish]
     own_folded = [fold(token) for token in own]
@@ -189,3 +231,27 @@ def grade_named(text: str) -> str | None:
         elif kind == "level":
             named.add(_LEVEL_GRADES[tuple(words[start:end])])
     return named.pop() if len(named) == 1 else None
+
+
+# Words of "con tôi đang học lớp 3 ạ" besides the grade: the message says which grade, nothing else.
+_STATEMENT = frozenset("con chau be toi em minh nha co dang nam nay hoc o truong cua hien thi la "
+                       "vua len moi a nhe nha ha".split())
+_GRADE_LABELS = {"1-5": "cấp tiểu học", "6-9": "cấp trung học cơ sở",
+                 "10-12": "cấp trung học phổ thông", "mầm non": "mầm non"}
+
+
+def stated_grade(text: str) -> str | None:
+    """The grade a message only tells ("con tôi học lớp 3", "bé nhà mình học mầm non"), so the
+    bot takes it as the conversation's audience instead of searching it; None for a question."""
+    grade = grade_named(text)
+    if grade is None or "?" in text:
+        return None
+    words = [fold(token) for token in tokens(text)]
+    covered = {i for _, start, end in _entities(words) for i in range(start, end)}
+    rest = [word for i, word in enumerate(words) if i not in covered]
+    return grade if set(rest) <= _STATEMENT and "hoc" in rest else None
+
+
+def grade_label(grade: str) -> str:
+    """How the bot names a grade back to the parent: "lớp 3", "cấp tiểu học"."""
+    return _GRADE_LABELS.get(grade, f"lớp {grade}")

@@ -5,8 +5,8 @@ The dialogue model takes a short question for feedback or for a rumour report no
 ("báo nghỉ ăn trước mấy giờ", "gia đình khó khăn có được miễn tiền ăn không"): a parent who
 asked gets a form asking what they want to report.  A question-shaped message without feedback
 or rumour words (`actions.intake.is_plain_question`) is asked of the knowledge base first; when
-it answers plainly the parent gets the answer and a button to open the form after all, and
-`routed_to_answer` is true.  Otherwise, and for every other message, `routed_to_answer` is false
+it answers plainly the parent gets the answer (after feedback, with a button to send feedback
+after all), and `routed_to_answer` is true.  Otherwise, and for every other message, `routed_to_answer` is false
 and the form opens (data/rules/forms.yml).
 """
 
@@ -23,7 +23,7 @@ from actions.intake import is_plain_question
 
 
 class ActionRouteFeedback(Action):
-    offer: ClassVar[str] = "utter_offer_feedback"
+    offer: ClassVar[str | None] = "utter_offer_feedback"
     # Feedback is often put as a question ("bếp ăn bán trú có đảm bảo vệ sinh không"): only a
     # plain answer keeps the form closed.
     sure_only: ClassVar[bool] = True
@@ -38,7 +38,7 @@ class ActionRouteFeedback(Action):
         if is_plain_question(text):
             events = await answer_question(dispatcher, tracker, text, sure_only=self.sure_only)
             if events is not None:
-                if SlotSet("pending_question", None) in events:  # answered, nothing to forward
+                if self.offer and SlotSet("pending_question", None) in events:  # answered
                     dispatcher.utter_message(response=self.offer)
                 return [*events, SlotSet("routed_to_answer", True)]
         return [SlotSet("routed_to_answer", False)]
@@ -47,9 +47,9 @@ class ActionRouteFeedback(Action):
 class ActionRouteMisinformation(ActionRouteFeedback):
     """A plain question read as a rumour report is a question whatever the knowledge base
     says: unanswered, it gets the honest no-answer and the offer of a person, and is queued
-    for staff like any question."""
+    for staff like any question.  It names no rumour, so no "Báo tin sai" button follows."""
 
-    offer = "utter_offer_misinformation"
+    offer = None
     sure_only = False
 
     def name(self) -> str:

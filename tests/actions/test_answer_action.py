@@ -255,3 +255,15 @@ async def test_the_audience_grade_comes_from_the_question_or_the_conversation(
     events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
     assert kb.calls == [(question, SearchContext(None, asked))]
     assert (SlotSet("grade", asked) in events) == (asked != slot)
+
+
+async def test_a_message_that_only_tells_the_grade_sets_the_audience_and_is_not_searched(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED)
+    tracker = make_tracker(text="con tôi học lớp 3 ạ", intent="ask_question")
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert events == [SlotSet("grade", "3")]
+    [noted] = dispatcher.messages
+    assert (noted["response"], noted["grade_label"]) == ("utter_grade_noted", "lớp 3")
+    assert kb.calls == [] and _questions() == []

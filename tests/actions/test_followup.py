@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.followup import earlier_questions, resolve
+from actions.followup import earlier_questions, grade_label, resolve, stated_grade
 
 
 @pytest.mark.parametrize(("current", "earlier", "meant"), [
@@ -18,6 +18,11 @@ from actions.followup import earlier_questions, resolve
     ("con hk2", ["hạn đóng tiền ăn hk1 khi nào"], "hạn đóng tiền ăn học kỳ 2 khi nào"),
     ("còn năm 2027 thì sao", ["nghỉ tết 2026 từ ngày nào"], "nghỉ tết 2027 từ ngày nào"),
     ("lớp 6 thì sao", ["học phí năm nay bao nhiêu"], "học phí năm nay bao nhiêu lớp 6"),
+    # an aspect asked alone is asked of the previous question's subject
+    ("giá bao nhiêu", ["đăng ký xe đưa đón ở đâu"], "xe đưa đón giá bao nhiêu"),
+    ("mấy giờ", ["họp phụ huynh cuối kỳ 1 ngày nào"], "họp phụ huynh cuối kỳ 1 mấy giờ"),
+    ("có mất phí không", ["câu lạc bộ tiếng anh học ở đâu"],
+     "câu lạc bộ tiếng anh học có mất phí không"),
     # a follow-up of a follow-up builds on the question the first one stood for
     ("còn lớp 8?", ["còn lớp 7 thì sao", "lịch thi cuối kỳ lớp 6 ngày nào"],
      "lịch thi cuối kỳ lớp 8 ngày nào"),
@@ -34,6 +39,8 @@ def test_a_follow_up_is_read_as_the_question_it_stands_for(
     ("con bi om thi sao", ["học phí lớp 1 bao nhiêu"]),  # "con" is a child here
     ("mất thẻ bhyt thì sao", ["học phí lớp 1 bao nhiêu"]),
     ("còn lớp 6 thì sao", []),  # nothing to follow
+    ("không", ["bhyt học sinh có bắt buộc không"]),  # a reply
+    ("học phí lớp 1 có tăng không", ["xe đưa đón giá bao nhiêu"]),  # names its subject
 ])
 def test_questions_of_their_own_are_left_alone(current: str, earlier: list[str]) -> None:
     assert resolve(current, earlier) is None
@@ -54,3 +61,17 @@ def test_earlier_questions_are_this_sessions_questions_newest_first() -> None:
         user("còn lớp 6 thì sao", "ask_question"),  # the message being answered
     ]
     assert earlier_questions(events) == ["khi nao nhap hoc lop 1", "lịch nghỉ tết thế nào"]
+
+
+@pytest.mark.parametrize(("text", "grade"), [
+    ("con tôi học lớp 3", "3"), ("con toi hoc lop 3 a", "3"),
+    ("bé nhà mình học mầm non", "mầm non"), ("con em đang học trường tiểu học", "1-5"),
+    ("học phí lớp 3", None), ("con tôi học lớp 3 thì học phí bao nhiêu", None),
+    ("con học lớp 3?", None), ("lớp 3 học mấy buổi", None),
+])
+def test_a_message_that_only_tells_the_grade(text: str, grade: str | None) -> None:
+    assert stated_grade(text) == grade
+
+
+def test_grades_are_named_back_as_parents_say_them() -> None:
+    assert grade_label("3") == "lớp 3" and grade_label("6-9") == "cấp trung học cơ sở"
