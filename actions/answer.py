@@ -220,3 +220,21 @@ class ActionStrayReply(ActionOffTopic):
 
     def name(self) -> str:
         return "action_stray_reply"
+
+
+class ActionHelp(Action):
+    """help: the menu of what the bot does, unless the message is a follow-up of the parent's
+    last question ("hồ sơ gồm những gì" after "tuyển sinh lớp 6 thế nào", which the dialogue
+    model reads as a request for help): that is answered as the question it stands for."""
+
+    def name(self) -> str:
+        return "action_help"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text = message_text(tracker)
+        if text and not text.startswith("/") and resolve(text, earlier_questions(tracker.events)):
+            return await answer_question(dispatcher, tracker, text) or []
+        dispatcher.utter_message(response="utter_help")
+        return []

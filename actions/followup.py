@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from retrieval.normalize import fold, tokens
+from retrieval.normalize import expand, fold
 
 MAX_WORDS = 5
 _LEADS = (("the", "con"), ("vay", "con"), ("the", "thi"), ("vay", "thi"), ("con",))
@@ -51,6 +51,16 @@ _YEAR = re.compile(r"20\d\d")
 _SEMESTER_NUMBER = frozenset({"1", "2", "i", "ii"})
 
 Span = tuple[str, int, int]  # kind, start, end (token positions)
+# Units a count question names after "bao nhiêu" / "mấy" ("bao nhiêu ngày"), kept with it.
+_UNITS = frozenset("ngay buoi tiet tien tuan thang lan phut gio mon nguoi dong nam".split())
+_EDGE_PUNCTUATION = ".,?!;:…\"'()[]“”"
+
+
+def tokens(text: str) -> list[str]:
+    """The words of `text` as the bot repeats them: normalised, abbreviations written out,
+    punctuation around words dropped and inside them kept ("30/4", "7h30")."""
+    words = (word.strip(_EDGE_PUNCTUATION) for word in expand(text).split())
+    return [word for word in words if word]
 
 
 def _starts(words: Sequence[str], at: int, phrase: Sequence[str]) -> bool:
@@ -177,9 +187,19 @@ def rewrite(previous: str, current: str) -> str | None:
     kinds = {kind for kind, _, _ in swapped}
     context = [word for kind, start, end in earlier if kind not in kinds
                for word in before[start:end]]
-    asking = next((before[i:i + len(phrase)] for phrase in _ASKING
-                   for i in range(len(before_folded)) if _starts(before_folded, i, phrase)), [])
-    return " ".join([*own, *context, *asking])
+    return " ".join([*own, *context, *_asking_words(before, before_folded)])
+
+
+def _asking_words(words: list[str], folded: list[str]) -> list[str]:
+    """A question's asking words, with the unit a count asks for ("bao nhiêu ngày")."""
+    for phrase in _ASKING:
+        for start in range(len(folded)):
+            if _starts(folded, start, phrase):
+                end = start + len(phrase)
+                if end < len(folded) and folded[end] in _UNITS:
+                    end += 1
+                return words[start:end]
+    return []
 
 
 def resolve(current: str, earlier: Sequence[str]) -> str | None:

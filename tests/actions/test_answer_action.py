@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from trackers import ANSWERED, NOT_ANSWERED, make_tracker, responses, user_event
 
 import actions.answer
-from actions.answer import ActionAnswerQuestion, ActionOffTopic, ActionStrayReply
+from actions.answer import ActionAnswerQuestion, ActionHelp, ActionOffTopic, ActionStrayReply
 from retrieval.errors import IndexFileError
 from retrieval.types import SearchContext
 from storage.db import session_scope
@@ -267,3 +267,21 @@ async def test_a_message_that_only_tells_the_grade_sets_the_audience_and_is_not_
     [noted] = dispatcher.messages
     assert (noted["response"], noted["grade_label"]) == ("utter_grade_noted", "lớp 3")
     assert kb.calls == [] and _questions() == []
+
+
+async def test_help_shows_the_menu_unless_it_follows_up_the_last_question(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED)
+    earlier = [user_event("tuyển sinh lớp 6 thế nào", "ask_question")]
+    follow_up = make_tracker(text="hồ sơ gồm những gì", intent="help", before=earlier)
+    await ActionHelp().run(dispatcher, follow_up, {})
+    assert responses(dispatcher)[0] == "utter_follow_up_read_as"
+    assert [text for text, _ in kb.calls] == ["tuyển sinh lớp 6 hồ sơ gồm những gì"]
+    for text, before in (("em giúp được những gì", earlier), ("hồ sơ gồm những gì", []),
+                         ("/help", earlier)):
+        menu = CollectingDispatcher()
+        assert await ActionHelp().run(
+            menu, make_tracker(text=text, intent="help", before=before), {}) == []
+        assert responses(menu) == ["utter_help"]
+    assert len(kb.calls) == 1

@@ -17,6 +17,8 @@ from actions.followup import earlier_questions, grade_label, resolve, stated_gra
      "đăng ký bán trú học kỳ 2 đến khi nào"),
     ("con hk2", ["hạn đóng tiền ăn hk1 khi nào"], "hạn đóng tiền ăn học kỳ 2 khi nào"),
     ("còn năm 2027 thì sao", ["nghỉ tết 2026 từ ngày nào"], "nghỉ tết 2027 từ ngày nào"),
+    # dates keep their slash; a count keeps its unit
+    ("còn nghỉ 30/4 thì sao", ["nghỉ tết bao nhiêu ngày?"], "nghỉ 30/4 bao nhiêu ngày"),
     ("lớp 6 thì sao", ["học phí năm nay bao nhiêu"], "học phí năm nay bao nhiêu lớp 6"),
     # an aspect asked alone is asked of the previous question's subject
     ("giá bao nhiêu", ["đăng ký xe đưa đón ở đâu"], "xe đưa đón giá bao nhiêu"),

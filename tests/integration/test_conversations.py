@@ -143,6 +143,18 @@ def test_an_aspect_asked_alone_is_asked_of_the_previous_subject(browser: OpenBro
     assert form_state(parent) == (None, None)
 
 
+def test_a_follow_up_read_as_help_is_answered_and_help_still_shows_the_menu(
+    browser: OpenBrowser,
+) -> None:
+    parent = browser()
+    assert MENU <= set(payloads(parent.say("em giúp được những gì")))
+    parent.say("tuyển sinh lớp 6 thế nào")
+    replies = parent.say("hồ sơ gồm những gì")  # read as help (the dialogue model)
+    assert replies[0]["text"].startswith('Dạ, em hiểu anh/chị hỏi: "tuyển sinh lớp 6 hồ sơ'), replies
+    [answer] = [m for m in replies if "answered" in m["meta"]]
+    assert answer["meta"]["answered"] is True and "Hồ sơ" in answer["text"], replies
+
+
 def test_the_grade_a_parent_tells_is_kept_for_the_conversation(browser: OpenBrowser) -> None:
     parent = browser()
     replies = parent.say("con tôi học lớp 3")
