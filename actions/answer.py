@@ -27,7 +27,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.followup import earlier_questions, grade_label, grade_named, resolve, stated_grade
+from actions.followup import (
+    QUESTION_SLOT,
+    earlier_questions,
+    grade_label,
+    grade_named,
+    resolve,
+    stated_grade,
+)
 from actions.sender import Sender, sender_of
 from retrieval.errors import RetrievalError
 from retrieval.types import Answer, SearchContext
@@ -113,10 +120,11 @@ async def answer_question(
     for, said to the parent first ("Dạ, em hiểu anh/chị hỏi: …")."""
     meant = resolve(question, earlier_questions(tracker.events))
     question = meant or question
+    sure_only = sure_only and not meant  # a follow-up is a question whatever it was read as
     # A grade or school level the question names is the conversation's audience from now on.
     named = grade_named(question)
     school, grade = _slot_text(tracker, "school"), named or _slot_text(tracker, "grade")
-    audience = [SlotSet("grade", named)] if named else []
+    audience = [SlotSet(QUESTION_SLOT, question), *([SlotSet("grade", named)] if named else [])]
     sender = sender_of(tracker)
     logger.debug("question from %s: %r", sender.user_hash, question)
 

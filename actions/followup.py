@@ -157,8 +157,9 @@ def rewrite(previous: str, current: str) -> str | None:
         # the previous question's subject, then what is asked about it now
         before = tokens(previous)
         folded = [fold(token) for token in before]
-        subject = [before[i] for i in _without(folded, (*_ASKING, *_ASPECTS))
-                   if folded[i] not in _PARTICLES]
+        # multi-word aspects and "giá" go; "phí" stays in "học phí"
+        dropped = (*_ASKING, *(aspect for aspect in _ASPECTS if len(aspect) > 1), ("gia",))
+        subject = [before[i] for i in _without(folded, dropped) if folded[i] not in _PARTICLES]
         asked = [token for token in now if token not in _OPENERS and fold(token) not in _PARTICLES]
         return " ".join(subject + asked) if subject else None
     begin, finish, new_subject = found
@@ -211,28 +212,26 @@ def resolve(current: str, earlier: Sequence[str]) -> str | None:
     return rewrite(previous, current)
 
 
-QUESTION_INTENTS = frozenset({"ask_question", "nlu_fallback"})
 HISTORY = 3  # earlier questions a follow-up may build on
+QUESTION_SLOT = "last_question"  # set by every knowledge answer to the question it searched
 
 
 def earlier_questions(events: Sequence[dict]) -> list[str]:
-    """The parent's questions before the latest message in this session, newest first: user
-    messages the dialogue model sent to the knowledge base (button presses left out)."""
-    users = []
-    for event in reversed(events):
-        if event.get("event") == "session_started":
-            break
-        if event.get("event") == "user":
-            users.append(event)
-    found = []
-    for event in users[1:]:  # users[0] is the message being answered
-        text = (event.get("text") or "").strip()
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if text and not text.startswith("/") and intent in QUESTION_INTENTS:
-            found.append(text)
-            if len(found) == HISTORY:
-                break
-    return found
+    """The questions the knowledge base was asked in this session before the latest message,
+    newest first, as they were searched (a follow-up in full): the `QUESTION_SLOT` values set
+    in answer to the parent's messages, whatever the dialogue model read them as (the slot
+    values a new session carries over come before its first message and are left out)."""
+    found: list[str] = []
+    seen_user = False
+    for event in events:
+        kind = event.get("event")
+        if kind == "session_started":
+            found, seen_user = [], False
+        elif kind == "user":
+            seen_user = True
+        elif kind == "slot" and event.get("name") == QUESTION_SLOT and seen_user and event.get("value"):
+            found.append(str(event["value"]))
+    return found[::-1][:HISTORY]
 
 
 _LEVEL_GRADES = {("tieu", "hoc"): "1-5", ("trung", "hoc", "co", "so"): "6-9",

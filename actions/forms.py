@@ -143,7 +143,10 @@ class ValidateHumanForm(TicketFormValidation):
         if tracker.get_slot("human_message") is not None:
             return {}
         pending = clean_message(tracker.get_slot("pending_question"))
-        return {"human_message": pending} if pending else {}
+        if not pending:
+            return {}
+        dispatcher.utter_message(response="utter_forwarding_question", question=pending)
+        return {"human_message": pending}
 
     def validate_human_message(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -81,6 +81,22 @@ def says_enough(text: str, form: str) -> bool:
     return len(_without(_words(text), _REQUESTS[form])) >= PREFILL_WORDS
 
 
+# Any word of a report about information going round (folded): where it was seen, who said it,
+# that it is false.  A message read as a rumour report with none of them is a question.
+# ("đồn" only in phrases: folded, it is also "đón")
+_REPORT_MARKS = ("tin", "nghe don", "dang don", "don rang", "don la", "sai", "gia mao",
+                 "mao danh", "lua dao", "noi", "nghe", "chia se", "dang tin", "dang bai",
+                 "bai dang", "bai viet", "facebook", "fb", "zalo", "tiktok", "youtube", "mang",
+                 "nhom", "xung", "chuyen tien", "co that", "that khong", "that hay", "dung khong",
+                 "kiem tra", "xac minh", "bao cao", "bia dat", "phao")
+
+
+def names_no_report(text: str) -> bool:
+    """Whether a message read as a misinformation report says nothing of a report: no word of
+    a rumour, a source or falsehood ("lịch nghỉ tết", "xe đưa đón giá bao nhiêu")."""
+    return not text.startswith("/") and not _has(_words(text), _REPORT_MARKS)
+
+
 def is_plain_question(text: str) -> bool:
     """Whether a message read as feedback or as a misinformation report is a question, not a
     complaint, a rumour or a request to send one: question-shaped and free of feedback and

@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import answer_question, message_text
-from actions.intake import is_plain_question
+from actions.intake import is_plain_question, names_no_report
 
 
 class ActionRouteFeedback(Action):
@@ -28,6 +28,9 @@ class ActionRouteFeedback(Action):
     # plain answer keeps the form closed.
     sure_only: ClassVar[bool] = True
 
+    def is_question(self, text: str) -> bool:
+        return is_plain_question(text)
+
     def name(self) -> str:
         return "action_route_feedback"
 
@@ -35,7 +38,7 @@ class ActionRouteFeedback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         text = message_text(tracker)
-        if is_plain_question(text):
+        if self.is_question(text):
             events = await answer_question(dispatcher, tracker, text, sure_only=self.sure_only)
             if events is not None:
                 if self.offer and SlotSet("pending_question", None) in events:  # answered
@@ -51,6 +54,10 @@ class ActionRouteMisinformation(ActionRouteFeedback):
 
     offer = None
     sure_only = False
+
+    def is_question(self, text: str) -> bool:
+        """Also a message with no word of a report at all ("lịch nghỉ tết")."""
+        return is_plain_question(text) or names_no_report(text)
 
     def name(self) -> str:
         return "action_route_misinformation"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from actions.intake import is_plain_question  # noqa: E402 (needs ROOT on the path)
+from actions.intake import is_plain_question, names_no_report  # noqa: E402 (needs ROOT on the path)
 
 THIRD_PARTY = ROOT.parent / "shared" / "eval-third-party"
 DEV_QUESTIONS = ROOT / "tests" / "retrieval" / "dev_questions.jsonl"
@@ -44,8 +44,10 @@ def reaches_knowledge(intent: str, text: str) -> bool:
     the feedback and misinformation forms (actions/ticket_route.py)."""
     if intent in KNOWLEDGE_INTENTS:
         return True
-    if intent in ("give_feedback", "report_misinformation"):
+    if intent == "give_feedback":
         return is_plain_question(text)
+    if intent == "report_misinformation":
+        return is_plain_question(text) or names_no_report(text)
     words = CHECKED_INTENTS.get(intent)
     return words is not None and not text.startswith("/") and len(text.split()) >= words
 # NgocNam1512__Edu_bot intents that ask for information a school publishes (the rest are

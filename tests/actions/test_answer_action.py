@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from trackers import ANSWERED, NOT_ANSWERED, make_tracker, responses, user_event
+from trackers import ANSWERED, NOT_ANSWERED, asked, make_tracker, responses
 
 import actions.answer
 from actions.answer import ActionAnswerQuestion, ActionHelp, ActionOffTopic, ActionStrayReply
@@ -55,7 +55,7 @@ async def test_answered_question_sends_answer_meta_and_asks_for_a_rating(
 
     [row] = _questions()
     assert events == [SlotSet("last_question_id", float(row.id)), SlotSet("pending_question", None),
-                      SlotSet("grade", "1")]
+                      SlotSet("last_question", QUESTION), SlotSet("grade", "1")]
     assert row.answered and row.confidence == pytest.approx(0.83)
     assert row.doc_ids == ["hoc-phi"] and row.answer == ANSWERED.answer
     assert row.review_status == "open" and row.rating is None
@@ -106,6 +106,7 @@ async def test_unanswered_question_offers_a_person_and_becomes_pending(
     assert events == [
         SlotSet("last_question_id", float(row.id)),
         SlotSet("pending_question", "lịch nghỉ tết của trường"),
+        SlotSet("last_question", "lịch nghỉ tết của trường"),
     ]
 
 
@@ -231,7 +232,7 @@ async def test_a_follow_up_is_asked_as_the_question_it_stands_for(
 ) -> None:
     kb = use_kb(ANSWERED)
     tracker = make_tracker(text="còn lớp 6 thì sao", intent="ask_question",
-                           before=[user_event("học phí lớp 1 bao nhiêu", "ask_question")])
+                           before=asked("học phí lớp 1 bao nhiêu", "ask_question"))
     events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
     read_as = dispatcher.messages[0]
     assert read_as["response"] == "utter_follow_up_read_as"
@@ -273,7 +274,7 @@ async def test_help_shows_the_menu_unless_it_follows_up_the_last_question(
     data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
 ) -> None:
     kb = use_kb(ANSWERED)
-    earlier = [user_event("tuyển sinh lớp 6 thế nào", "ask_question")]
+    earlier = asked("tuyển sinh lớp 6 thế nào", "ask_question")
     follow_up = make_tracker(text="hồ sơ gồm những gì", intent="help", before=earlier)
     await ActionHelp().run(dispatcher, follow_up, {})
     assert responses(dispatcher)[0] == "utter_follow_up_read_as"

@@ -48,21 +48,25 @@ def test_questions_of_their_own_are_left_alone(current: str, earlier: list[str])
     assert resolve(current, earlier) is None
 
 
-def test_earlier_questions_are_this_sessions_questions_newest_first() -> None:
+def test_earlier_questions_are_the_questions_this_session_searched_newest_first() -> None:
     def user(text: str, intent: str) -> dict[str, object]:
         return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
 
+    def searched(question: str) -> dict[str, object]:
+        return {"event": "slot", "name": "last_question", "value": question}
+
     events = [
-        user("học phí lớp 1 bao nhiêu", "ask_question"),
+        user("học phí lớp 1 bao nhiêu", "ask_question"), searched("học phí lớp 1 bao nhiêu"),
         {"event": "session_started"},
-        user("lịch nghỉ tết thế nào", "ask_question"),
+        searched("học phí lớp 1 bao nhiêu"),  # carried over into the new session
+        user("lịch nghỉ tết thế nào", "ask_question"), searched("lịch nghỉ tết thế nào"),
         user("xin chào", "greet"),
-        user("/rate_answer_good", "rate_answer_good"),
-        user("khi nao nhap hoc lop 1", "nlu_fallback"),
+        # read as a rumour report and asked anyway, in full
+        user("giá bao nhiêu", "report_misinformation"), searched("xe đưa đón giá bao nhiêu"),
         {"event": "action", "name": "action_listen"},
         user("còn lớp 6 thì sao", "ask_question"),  # the message being answered
     ]
-    assert earlier_questions(events) == ["khi nao nhap hoc lop 1", "lịch nghỉ tết thế nào"]
+    assert earlier_questions(events) == ["xe đưa đón giá bao nhiêu", "lịch nghỉ tết thế nào"]
 
 
 @pytest.mark.parametrize(("text", "grade"), [

@@ -81,7 +81,9 @@ async def test_human_form_starts_with_the_unanswered_question(domain: dict[str, 
     dispatcher = CollectingDispatcher()
     events = await ValidateHumanForm().run(dispatcher, tracker, domain)
     assert SlotSet("human_message", "lịch nghỉ tết năm nay của trường thế nào") in events
-    assert dispatcher.messages == []
+    [said] = dispatcher.messages  # the parent is told what is forwarded
+    assert (said["response"], said["question"]) == (
+        "utter_forwarding_question", "lịch nghỉ tết năm nay của trường thế nào")
 
 
 async def test_human_form_without_a_pending_question_asks_for_the_message(

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from actions.intake import is_plain_question, says_enough
+from actions.intake import is_plain_question, names_no_report, says_enough
 
 
 @pytest.mark.parametrize("text", [
@@ -70,3 +70,10 @@ def test_a_request_for_a_person_and_one_that_says_what_for() -> None:
     assert not says_enough("cho toi noi chuyen voi nguoi that", "human_form")
     assert not says_enough("tôi muốn ad trả lời chứ không phải bot", "human_form")
     assert says_enough("gặp cán bộ hỏi về hồ sơ chuyển trường giữa năm", "human_form")
+
+
+def test_a_message_read_as_a_rumour_report_may_name_no_report() -> None:
+    assert names_no_report("lịch nghỉ tết") and names_no_report("xe đưa đón giá bao nhiêu")
+    for report in ("nghe đồn trường bỏ bán trú", "nhóm zalo lớp nói mai được nghỉ",
+                   "có trang giả mạo trường thu tiền", "báo tin sai", "/report_misinformation"):
+        assert not names_no_report(report), report

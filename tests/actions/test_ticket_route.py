@@ -90,3 +90,13 @@ async def test_an_unanswered_question_read_as_a_rumour_report_is_queued_as_a_que
     assert events[-1] == SlotSet("routed_to_answer", True)
     [row] = _questions()
     assert not row.answered and row.review_status == "open"
+
+
+async def test_a_message_read_as_a_rumour_report_that_names_no_report_is_a_question(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED)
+    tracker = make_tracker(text="lịch nghỉ tết", intent="report_misinformation")
+    events = await ActionRouteMisinformation().run(dispatcher, tracker, {})
+    assert events[-1] == SlotSet("routed_to_answer", True)
+    assert [text for text, _ in kb.calls] == ["lịch nghỉ tết"]

@@ -16,7 +16,7 @@ TRACKERS_DIR = Path(__file__).resolve().parent.parent / "data" / "trackers"
 
 SLOTS = (
     "school", "grade", "last_question_id", "pending_question", "feedback_message",
-    "misinformation_message", "human_message", "contact", "requested_slot", "routed_to_answer",
+    "misinformation_message", "human_message", "contact", "requested_slot", "routed_to_answer", "last_question",
 )
 FORMS = {
     "feedback_form": ["feedback_message", "contact"],
@@ -76,10 +76,12 @@ def make_tracker(
     )
 
 
-def user_event(text: str, intent: str) -> dict[str, Any]:
-    """A parent's earlier message as the tracker holds it."""
-    return {"event": "user", "text": text,
-            "parse_data": {"text": text, "intent": {"name": intent, "confidence": 0.99}}}
+def asked(text: str, intent: str, searched: str | None = None) -> list[dict[str, Any]]:
+    """A parent's earlier message and the knowledge answer's record of the question it
+    searched (`searched`, default the text), as the tracker holds them."""
+    return [{"event": "user", "text": text,
+             "parse_data": {"text": text, "intent": {"name": intent, "confidence": 0.99}}},
+            {"event": "slot", "name": "last_question", "value": searched or text}]
 
 
 def load_tracker(name: str) -> Tracker:

@@ -274,6 +274,20 @@ def test_a_request_for_staff_stores_a_handoff_ticket(bot: Bot, browser: OpenBrow
     assert "chuyển trường" in ticket.message and ticket.contact == ""
 
 
+def test_an_unanswered_question_is_forwarded_to_staff_as_asked(bot: Bot, browser: OpenBrowser
+                                                                ) -> None:
+    question = "Trường có dạy tiếng Nhật cho học sinh lớp 4 không?"
+    parent = browser()
+    assert "/request_human" in payloads(parent.say(question))
+    replies = parent.press("/request_human")
+    assert replies[0]["text"].startswith(f'Dạ, em sẽ chuyển câu hỏi "{question}"'), replies
+    assert form_state(parent) == ("human_form", "contact")
+    reference = reference_in(parent.press("/skip"))
+    with bot.db() as db:
+        ticket = db.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+    assert (ticket.kind, ticket.message) == ("human", question)
+
+
 def test_a_request_for_staff_that_says_what_for_is_forwarded_without_asking_again(
     bot: Bot, browser: OpenBrowser,
 ) -> None:

@@ -30,4 +30,5 @@ def test_what_reaches_the_knowledge_base() -> None:
     assert not reaches("give_feedback", "tôi muốn góp ý") and not reaches("give_feedback", "/give_feedback")
     assert reaches("report_misinformation", "gia dinh kho khan co duoc mien tien an ko")
     assert not reaches("report_misinformation", "nghe nói trường sắp đóng cửa, có đúng không")
+    assert reaches("report_misinformation", "lịch nghỉ tết")
     assert not reaches("greet", "xin chào cô")
