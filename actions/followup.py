@@ -47,6 +47,8 @@ _ASPECTS = (("chi", "phi"), ("ho", "so"), ("thu", "tuc"), ("giay", "to"), ("thoi
             ("dang", "ky"), ("gia",), ("tien",), ("phi",), ("han",), ("lich",), ("gom",),
             ("nhung",), ("gi",), ("het",), ("mat",), ("la",), ("luc",), ("may",), ("thi",),
             ("co",), ("can",), ("phai",), ("nop",), ("dong",), ("o",))
+# One-word aspects that end a subject's own name ("học phí", "lệ phí", "tiền"), kept there.
+_COMPOUND_ENDS = frozenset({"phi", "tien"})
 _YEAR = re.compile(r"20\d\d")
 _SEMESTER_NUMBER = frozenset({"1", "2", "i", "ii"})
 
@@ -134,12 +136,12 @@ def _without(words: list[str], phrases: Sequence[Sequence[str]]) -> list[int]:
 
 
 def _aspect_only(typed: list[str]) -> bool:
-    """A question that asks about an aspect only ("giá bao nhiêu", "ở đâu", "hồ sơ gồm những gì")."""
+    """A question that asks about an aspect only ("giá bao nhiêu", "ở đâu", "hồ sơ gồm những gì",
+    "hạn nộp")."""
     words = [fold(token) for token in typed if token not in _OPENERS]
     words = [word for word in words if word not in _PARTICLES]
-    asks = any(_starts(words, i, phrase) for phrase in _ASKING for i in range(len(words)))
     bare_yes_no = set(words) <= {"co", "khong", "chua", "duoc"}  # a reply, not a question
-    return asks and not bare_yes_no and not _without(words, (*_ASKING, *_ASPECTS))
+    return bool(words) and not bare_yes_no and not _without(words, (*_ASKING, *_ASPECTS))
 
 
 def is_follow_up(text: str) -> bool:
@@ -157,9 +159,13 @@ def rewrite(previous: str, current: str) -> str | None:
         # the previous question's subject, then what is asked about it now
         before = tokens(previous)
         folded = [fold(token) for token in before]
-        # multi-word aspects and "giá" go; "phí" stays in "học phí"
-        dropped = (*_ASKING, *(aspect for aspect in _ASPECTS if len(aspect) > 1), ("gia",))
-        subject = [before[i] for i in _without(folded, dropped) if folded[i] not in _PARTICLES]
+        # asking words and aspects go: multi-word ones anywhere, one-word ones at the end
+        # ("bảo hiểm y tế học sinh đóng hạn nộp"), but "phí" stays in "học phí"
+        dropped = (*_ASKING, *(aspect for aspect in _ASPECTS if len(aspect) > 1))
+        kept = [i for i in _without(folded, dropped) if folded[i] not in _PARTICLES]
+        while kept and (folded[kept[-1]],) in _ASPECTS and folded[kept[-1]] not in _COMPOUND_ENDS:
+            kept.pop()
+        subject = [before[i] for i in kept]
         asked = [token for token in now if token not in _OPENERS and fold(token) not in _PARTICLES]
         return " ".join(subject + asked) if subject else None
     begin, finish, new_subject = found

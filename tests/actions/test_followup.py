@@ -25,6 +25,9 @@ from actions.followup import earlier_questions, grade_label, resolve, stated_gra
     ("mấy giờ", ["họp phụ huynh cuối kỳ 1 ngày nào"], "họp phụ huynh cuối kỳ 1 mấy giờ"),
     ("có mất phí không", ["câu lạc bộ tiếng anh học ở đâu"],
      "câu lạc bộ tiếng anh học có mất phí không"),
+    ("hạn nộp", ["bảo hiểm y tế học sinh đóng bao nhiêu"], "bảo hiểm y tế học sinh hạn nộp"),
+    ("nộp ở đâu", ["bảo hiểm y tế học sinh hạn nộp"], "bảo hiểm y tế học sinh nộp ở đâu"),
+    ("hạn nộp", ["học phí lớp 1 bao nhiêu"], "học phí lớp 1 hạn nộp"),  # "phí" is its name
     # a follow-up of a follow-up builds on the question the first one stood for
     ("còn lớp 8?", ["còn lớp 7 thì sao", "lịch thi cuối kỳ lớp 6 ngày nào"],
      "lịch thi cuối kỳ lớp 8 ngày nào"),
