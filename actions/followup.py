@@ -31,7 +31,7 @@ _TAILS = (("thi", "nhu", "the", "nao"), ("thi", "the", "nao"), ("thi", "ra", "sa
           ("thi", "sao"), ("the", "nao"), ("ra", "sao"), ("nua",))
 _PARTICLES = frozenset({"a", "nhi", "vay", "nhe", "ha", "oi", "ad"})
 # Words a follow-up may open with before "còn" or its subject ("vậy học kỳ 2 thì thế nào").
-_OPENERS = frozenset({"thế", "vậy", "vay", "dạ", "da", "ừ", "à", "thế thì", "vậy thì"})
+_OPENERS = frozenset({"thế", "vậy", "vay", "dạ", "da", "ừ", "à"})
 # Words that say nothing beside a swapped grade or level ("còn trường THCS thì sao").
 _CARRIERS = frozenset({"truong", "cua", "o", "voi", "cho", "the", "con", "nam", "hoc", "sinh",
                        "toi", "em", "minh", "chau", "be", "dang", "nha"})
@@ -118,7 +118,9 @@ def _content(typed: list[str]) -> tuple[int, int, bool] | None:
     end -= len(tail or ())
     while end > start and words[end - 1] in _PARTICLES:
         end -= 1
-    return (start, end, new_subject) if 0 < end - start <= MAX_WORDS else None
+    # a grade, semester or level counts as one word ("trường trung học cơ sở")
+    size = end - start - sum(until - at - 1 for _, at, until in _entities(words[start:end]))
+    return (start, end, new_subject) if 0 < size <= MAX_WORDS else None
 
 
 def _without(words: list[str], phrases: Sequence[Sequence[str]]) -> list[int]:
@@ -153,41 +155,48 @@ def rewrite(previous: str, current: str) -> str | None:
     """The question `current` asks as a follow-up of `previous`, None when it is not one."""
     now = tokens(current)
     found = _content(now)
-    if found is None:
-        if not _aspect_only(now):
-            return None
-        # the previous question's subject, then what is asked about it now
-        before = tokens(previous)
-        folded = [fold(token) for token in before]
-        # asking words and aspects go: multi-word ones anywhere, one-word ones at the end
-        # ("bảo hiểm y tế học sinh đóng hạn nộp"), but "phí" stays in "học phí"
-        dropped = (*_ASKING, *(aspect for aspect in _ASPECTS if len(aspect) > 1))
-        kept = [i for i in _without(folded, dropped) if folded[i] not in _PARTICLES]
-        while kept and (folded[kept[-1]],) in _ASPECTS and folded[kept[-1]] not in _COMPOUND_ENDS:
-            kept.pop()
-        subject = [before[i] for i in kept]
-        asked = [token for token in now if token not in _OPENERS and fold(token) not in _PARTICLES]
-        return " ".join(subject + asked) if subject else None
-    begin, finish, new_subject = found
+    if found is not None:
+        return _with_own_words(tokens(previous), now, *found)
+    return _about_same_subject(tokens(previous), now) if _aspect_only(now) else None
+
+
+def _about_same_subject(before: list[str], now: list[str]) -> str | None:
+    """An aspect asked alone, asked of the previous question's subject."""
+    folded = [fold(token) for token in before]
+    # asking words and aspects go: multi-word ones anywhere, one-word ones at the end
+    # ("bảo hiểm y tế học sinh đóng hạn nộp"), but "phí" stays in "học phí"
+    dropped = (*_ASKING, *(aspect for aspect in _ASPECTS if len(aspect) > 1))
+    kept = [i for i in _without(folded, dropped) if folded[i] not in _PARTICLES]
+    while kept and (folded[kept[-1]],) in _ASPECTS and folded[kept[-1]] not in _COMPOUND_ENDS:
+        kept.pop()
+    subject = [before[i] for i in kept]
+    asked = [token for token in now if token not in _OPENERS and fold(token) not in _PARTICLES]
+    return " ".join(subject + asked) if subject else None
+
+
+def _with_own_words(before: list[str], now: list[str], begin: int, finish: int,
+                    new_subject: bool) -> str | None:
+    """A "còn … thì sao" follow-up: its grade/semester/level/year swapped into the previous
+    question, or its new subject asked in the previous question's context."""
     own = now[begin:finish]
     own_folded = [fold(token) for token in own]
-    before = tokens(previous)
     before_folded = [fold(token) for token in before]
     swapped = _entities(own_folded)
     covered = {i for _, start, end in swapped for i in range(start, end)}
     rest = [word for i, word in enumerate(own_folded) if i not in covered and word not in _CARRIERS]
     earlier = _entities(before_folded)
     if swapped and not rest:
-        result = list(before)
+        replacements: list[tuple[int, int, list[str]]] = []
         added: list[str] = []
-        # right to left, so that positions of earlier spans stay valid
-        for kind, start, end in sorted(swapped, key=lambda span: -span[1]):
+        for kind, start, end in swapped:
             same = [span for span in earlier if span[0] == kind]
             if same:
-                _, at, until = same[0]
-                result[at:until] = own[start:end]
+                replacements.append((same[0][1], same[0][2], own[start:end]))
             else:
-                added = own[start:end] + added
+                added += own[start:end]
+        result = list(before)
+        for at, until, words in sorted(replacements, reverse=True):  # right to left
+            result[at:until] = words
         return " ".join(result + added)
     if not new_subject:
         return None

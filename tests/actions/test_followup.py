@@ -28,6 +28,8 @@ from actions.followup import earlier_questions, grade_label, resolve, stated_gra
     ("hạn nộp", ["bảo hiểm y tế học sinh đóng bao nhiêu"], "bảo hiểm y tế học sinh hạn nộp"),
     ("nộp ở đâu", ["bảo hiểm y tế học sinh hạn nộp"], "bảo hiểm y tế học sinh nộp ở đâu"),
     ("hạn nộp", ["học phí lớp 1 bao nhiêu"], "học phí lớp 1 hạn nộp"),  # "phí" is its name
+    ("còn lớp 7 trường thcs thì sao", ["lịch nghỉ tết trường tiểu học lớp 1"],
+     "lịch nghỉ tết trường trung học cơ sở lớp 7"),
     # a follow-up of a follow-up builds on the question the first one stood for
     ("còn lớp 8?", ["còn lớp 7 thì sao", "lịch thi cuối kỳ lớp 6 ngày nào"],
      "lịch thi cuối kỳ lớp 8 ngày nào"),
