@@ -24,6 +24,7 @@ from retrieval.normalize import fold
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“(\-–•*+\d\w])")
 _LIST_ITEM = re.compile(r"^([-–•*+]|[a-zđ]\)|\d+[.)])\s")
 _HEADING_CHARS = 100  # longer units are sentences, not section titles
+_SECTION_NUMBER = re.compile(r"(?:[IVXLC]+|\d{1,2}|[a-zđ])[.)]\s")
 _LABEL_CHARS = 40  # ... and the lines a list stands under ("Buổi sáng"), shorter still
 _NUMBER_MARK = re.compile(r"^(?:\d{1,3}|[IVXLC]+)\.$")  # "1." or "II." before a heading
 # A unit is kept when it carries at least this share of the best unit's question weight.
@@ -159,6 +160,19 @@ class _Chunk:
             section.add(position)
         return section
 
+    def heading_over(self, index: int) -> int | None:
+        """The nearest numbered section heading ("V. NHỮNG KHOẢN …", "2. Mức đóng") before a
+        unit whose section holds it, or None (a "THÔNG BÁO" or subtitle line says nothing)."""
+        for position in range(index - 1, -1, -1):
+            if self.levels[position] is not None:
+                numbered = _SECTION_NUMBER.match(self.units[position])
+                above, rank = _rank(self.units[position]), _rank(self.units[index])
+                # "6. Ngày hội …" stands beside "2. Mượn sách về nhà", not under it
+                beside = above is not None and rank is not None and rank <= above
+                return (position if numbered and not beside and index in self.introduced(position)
+                        else None)
+        return None
+
     def label(self, index: int) -> int | None:
         """The short line a list item stands under ("Buổi chiều" over "- Tiết 2: 14 giờ 40",
         "2. Học kỳ I" over "a) Từ ngày 07/9/2026 …"), or None: the first unit before its run of
@@ -279,13 +293,21 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
                         *([index, *chunk.followers(index)] for index in others)], limit)
     # A quoted list item keeps the label it stands under: "Tiết 2: 14 giờ 40" is the afternoon's.
     chosen |= {label for index in chosen if (label := chunk.label(index)) is not None}
+    # A quote that holds no heading keeps the one it stands under: "Tiền cơ sở vật chất, tiền ghế
+    # ngồi …" means nothing without "V. NHỮNG KHOẢN NHÀ TRƯỜNG KHÔNG THU".
+    if not any(chunk.levels[index] is not None for index in chosen):
+        heading = chunk.heading_over(min(chosen))
+        if heading is not None and len(chunk.units[heading]) + sum(
+                len(chunk.units[index]) + 1 for index in chosen) <= limit:
+            chosen.add(heading)
     order = sorted(chosen)
     # List lines stay lines; sentences of one line ("220.000 đồng/tháng; một chiều: …") stay together.
     by_lines = any(_LIST_ITEM.match(units[i]) for i in order)
     text = units[order[0]]
     for previous, index in zip(order, order[1:], strict=False):
         same_line = numbered[previous][0] == numbered[index][0]
-        text += "\n" if by_lines and not same_line else " "
+        heading = chunk.levels[previous] is not None  # a heading stands on its own line
+        text += "\n" if (by_lines or heading) and not same_line else " "
         # a clause quoted without the one before it starts as a sentence ("môn đầu tiên …")
         text += units[index] if same_line and index == previous + 1 else _capitalised(units[index])
     return _tidy(shorten(text, limit))

@@ -313,6 +313,20 @@ def test_a_quoted_list_item_keeps_the_label_or_heading_it_stands_under(bm25: BM2
         "- Giải nhất: 5 triệu đồng.")
 
 
+def test_a_quote_keeps_the_numbered_section_heading_it_stands_under(bm25: BM25Index) -> None:
+    fees = ("THÔNG BÁO\nIV. KHOẢN TỰ NGUYỆN\nQuỹ lớp do cha mẹ tự quyết.\n"
+            "V. NHỮNG KHOẢN NHÀ TRƯỜNG KHÔNG THU\nTiền ghế ngồi, tiền trông xe đạp, tiền nước uống.")
+    assert extract(tokenize("truong co thu tien trong xe dap ko"), fees, bm25, 600) == (
+        "V. NHỮNG KHOẢN NHÀ TRƯỜNG KHÔNG THU\nTiền ghế ngồi, tiền trông xe đạp, tiền nước uống.")
+    # an unnumbered line ("THÔNG BÁO") is no section heading, and a numbered item stands beside
+    # the numbered heading before it, not under it
+    notice = "THÔNG BÁO\nLịch mở cửa thư viện từ 7 giờ 00.\n2. Mượn sách\n6. Ngày hội đọc sách: 21/4/2027."
+    assert extract(tokenize("thu vien mo cua luc may gio"), notice, bm25, 600) == (
+        "Lịch mở cửa thư viện từ 7 giờ 00.")
+    assert extract(tokenize("ngay hoi doc sach ngay nao"), notice, bm25, 600) == (
+        "6. Ngày hội đọc sách: 21/4/2027.")
+
+
 def test_a_quote_cut_from_inside_a_sentence_reads_as_one(bm25: BM25Index) -> None:
     uniforms = ("- Cửa hàng may Minh Châu có sẵn các cỡ: bộ đồng phục chính 145.000 đồng/bộ; "
                 "bộ đồng phục thể dục 120.000 đồng/bộ; logo thêu rời 10.000 đồng/chiếc.")
