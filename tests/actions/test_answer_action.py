@@ -10,25 +10,18 @@ from typing import Any
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from trackers import ANSWERED, NOT_ANSWERED, asked, make_tracker, responses
+from trackers import ANSWERED, NOT_ANSWERED, asked, make_tracker, responses, stored_questions
 
 import actions.answer
 from actions.answer import ActionAnswerQuestion, ActionHelp, ActionOffTopic, ActionStrayReply
 from retrieval.errors import IndexFileError
 from retrieval.types import SearchContext
-from storage.db import session_scope
-from storage.models import Question
 from storage.privacy import hash_user_id
 from storage.settings import get_storage_settings
 
 QUESTION = "hoc phi lop 1 bn, sdt em 0912345678"
 
-
-def _questions() -> list[Question]:
-    with session_scope() as session:
-        return list(session.scalars(select(Question)))
 
 
 async def test_answered_question_sends_answer_meta_and_asks_for_a_rating(
@@ -53,7 +46,7 @@ async def test_answered_question_sends_answer_meta_and_asks_for_a_rating(
     # the grade the question names is its audience, and the conversation's from now on
     assert kb.calls == [(QUESTION, SearchContext(None, "1"))]
 
-    [row] = _questions()
+    [row] = stored_questions()
     assert events == [SlotSet("last_question_id", float(row.id)), SlotSet("pending_question", None),
                       SlotSet("last_question", QUESTION), SlotSet("grade", "1")]
     assert row.answered and row.confidence == pytest.approx(0.83)
@@ -70,7 +63,7 @@ async def test_a_tentative_answer_is_marked_in_its_metadata_and_its_stored_row(
     text, meta, ask = dispatcher.messages
     assert meta["custom"]["answered"] is True and meta["custom"]["tentative"] is True
     assert ask["response"] == "utter_ask_helpful"
-    [row] = _questions()
+    [row] = stored_questions()
     assert row.answered and row.tentative and row.review_status == "open"
 
 
@@ -81,7 +74,7 @@ async def test_stored_question_is_redacted_and_its_asker_hashed(
     await ActionAnswerQuestion().run(
         dispatcher, make_tracker(text=QUESTION, sender_id="zalo:8412345"), {}
     )
-    [row] = _questions()
+    [row] = stored_questions()
     assert "0912345678" not in row.text and "[số điện thoại]" in row.text
     assert row.channel == "zalo"
     assert row.user_hash == hash_user_id("8412345", get_storage_settings().hash_salt)
@@ -101,7 +94,7 @@ async def test_unanswered_question_offers_a_person_and_becomes_pending(
     assert text["text"] == NOT_ANSWERED.answer
     assert meta["custom"]["answered"] is False and meta["custom"]["sources"] == []
     assert offer["response"] == "utter_offer_handoff"
-    [row] = _questions()
+    [row] = stored_questions()
     assert not row.answered and row.answer == "" and row.review_status == "open"
     assert events == [
         SlotSet("last_question_id", float(row.id)),
@@ -117,7 +110,7 @@ async def test_audience_slots_become_the_search_context(
     tracker = make_tracker(text="giờ vào lớp", slots={"school": "Trường TH Kim Đồng", "grade": " "})
     await ActionAnswerQuestion().run(dispatcher, tracker, {})
     assert kb.calls == [("giờ vào lớp", SearchContext(school="Trường TH Kim Đồng", grade=None))]
-    assert _questions()[0].school == "Trường TH Kim Đồng"
+    assert stored_questions()[0].school == "Trường TH Kim Đồng"
 
 
 async def test_answer_is_still_sent_when_the_question_cannot_be_stored(
@@ -147,7 +140,7 @@ async def test_broken_knowledge_base_apologises_offers_a_person_and_queues_the_q
     events = await ActionAnswerQuestion().run(dispatcher, make_tracker(text="học phí"), {})
     assert responses(dispatcher) == ["utter_answer_unavailable", "utter_offer_handoff"]
     assert SlotSet("pending_question", "học phí") in events
-    [row] = _questions()
+    [row] = stored_questions()
     assert not row.answered and row.text == "học phí"
 
 
@@ -157,7 +150,7 @@ async def test_empty_message_shows_help_without_searching(
     kb = use_kb(ANSWERED)
     events = await ActionAnswerQuestion().run(dispatcher, make_tracker(text="  "), {})
     assert responses(dispatcher) == ["utter_help"] and events == [] and kb.calls == []
-    assert _questions() == []
+    assert stored_questions() == []
 
 
 async def test_question_text_is_never_logged_at_info(
@@ -195,7 +188,7 @@ async def test_an_off_topic_message_the_knowledge_base_answers_plainly_is_answer
     assert responses(dispatcher) == [None, None, "utter_ask_helpful"]
     assert dispatcher.messages[0]["text"] == ANSWERED.answer
     assert kb.calls == [("lich nghi tet nam nay", SearchContext(None, None))]
-    [row] = _questions()
+    [row] = stored_questions()
     assert row.answered and events[0] == SlotSet("last_question_id", float(row.id))
 
 
@@ -211,7 +204,7 @@ async def test_an_off_topic_message_it_cannot_answer_plainly_is_refused_and_not_
     tracker = make_tracker(text="giá vàng hôm nay bao nhiêu", intent="out_of_scope")
     assert await ActionOffTopic().run(dispatcher, tracker, {}) == []
     assert responses(dispatcher) == ["utter_out_of_scope"]
-    assert _questions() == []  # nothing for staff to review
+    assert stored_questions() == []  # nothing for staff to review
 
 
 async def test_a_stray_no_that_is_a_question_is_answered_and_a_plain_no_is_not_asked(
@@ -238,7 +231,7 @@ async def test_a_follow_up_is_asked_as_the_question_it_stands_for(
     assert read_as["response"] == "utter_follow_up_read_as"
     assert read_as["question"] == "học phí lớp 6 bao nhiêu"
     assert [text for text, _ in kb.calls] == ["học phí lớp 6 bao nhiêu"]
-    [row] = _questions()
+    [row] = stored_questions()
     assert row.text == "học phí lớp 6 bao nhiêu" and events
 
 
@@ -267,7 +260,7 @@ async def test_a_message_that_only_tells_the_grade_sets_the_audience_and_is_not_
     assert events == [SlotSet("grade", "3")]
     [noted] = dispatcher.messages
     assert (noted["response"], noted["grade_label"]) == ("utter_grade_noted", "lớp 3")
-    assert kb.calls == [] and _questions() == []
+    assert kb.calls == [] and stored_questions() == []
 
 
 async def test_help_shows_the_menu_unless_it_follows_up_the_last_question(

@@ -10,17 +10,9 @@ from typing import Any
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import select
-from trackers import ANSWERED, NOT_ANSWERED, make_tracker, responses
+from trackers import ANSWERED, NOT_ANSWERED, make_tracker, responses, stored_questions
 
 from actions.ticket_route import ActionRouteFeedback, ActionRouteMisinformation
-from storage.db import session_scope
-from storage.models import Question
-
-
-def _questions() -> list[Question]:
-    with session_scope() as session:
-        return list(session.scalars(select(Question)))
 
 
 async def test_a_question_read_as_feedback_is_answered_with_an_offer_to_send_feedback(
@@ -33,7 +25,7 @@ async def test_a_question_read_as_feedback_is_answered_with_an_offer_to_send_fee
     assert dispatcher.messages[0]["text"] == ANSWERED.answer
     assert [text for text, _ in kb.calls] == ["báo nghỉ ăn trước mấy giờ"]
     assert events[-1] == SlotSet("routed_to_answer", True)
-    [row] = _questions()
+    [row] = stored_questions()
     assert row.answered
 
 
@@ -47,7 +39,7 @@ async def test_a_question_it_cannot_answer_plainly_opens_the_form_and_is_not_sto
     events = await ActionRouteFeedback().run(dispatcher, tracker, {})
     assert events == [SlotSet("routed_to_answer", False)]
     assert dispatcher.messages == []
-    assert _questions() == []
+    assert stored_questions() == []
 
 
 @pytest.mark.parametrize("text", ["tôi muốn góp ý", "/give_feedback",
@@ -88,7 +80,7 @@ async def test_an_unanswered_question_read_as_a_rumour_report_is_queued_as_a_que
     assert responses(dispatcher) == [None, None, "utter_offer_handoff"]
     assert SlotSet("pending_question", question.latest_message["text"]) in events
     assert events[-1] == SlotSet("routed_to_answer", True)
-    [row] = _questions()
+    [row] = stored_questions()
     assert not row.answered and row.review_status == "open"
 
 

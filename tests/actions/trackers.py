@@ -9,8 +9,11 @@ from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from retrieval.types import Answer, SearchContext, Source
+from storage.db import session_scope
+from storage.models import Question
 
 TRACKERS_DIR = Path(__file__).resolve().parent.parent / "data" / "trackers"
 
@@ -120,3 +123,9 @@ NOT_ANSWERED = Answer(
     answer="Dạ, hiện em chưa có thông tin về nội dung này.",
     confidence=0.12,
 )
+
+
+def stored_questions() -> list[Question]:
+    """The review queue's rows (the test database of the `data_dir` fixture)."""
+    with session_scope() as session:
+        return list(session.scalars(select(Question)))

@@ -181,13 +181,21 @@ def test_grade_sets_and_audience_matching() -> None:
     assert not audience_match("lớp 10", "6-9", grade=True)
     assert audience_match("THCS Hòa An", "Trường THCS Hòa An", grade=False)
     assert not audience_match("Trường Tiểu học Hòa An", "Trường THCS Hòa An", grade=False)
+    assert document_grades(DocumentRecord(id="x", title="x", school="Trường THCS Hòa An")) == "6-9"
+    assert document_grades(DocumentRecord(id="x", title="x", school="UBND xã Hòa An")) is None
 
 
-def test_grade_context_boosts_documents_for_that_grade(data_dir: Path) -> None:
+@pytest.mark.parametrize(("secondary", "primary"), [
+    ({"grade": "6-9"}, {"grade": "1-5"}),  # grades of their own
+    ({"school": "Trường THCS Hòa An"}, {"school": "Trường Tiểu học Hòa An"}),  # their school's
+])
+def test_grade_context_boosts_documents_for_that_grade(
+    data_dir: Path, secondary: dict[str, str], primary: dict[str, str],
+) -> None:
     add_document(data_dir, "clb-thcs", "Câu lạc bộ thể thao", [(None, "Câu lạc bộ bóng rổ.")],
-                 grade="6-9")
+                 **secondary)
     add_document(data_dir, "clb-th", "Câu lạc bộ thể thao", [(None, "Câu lạc bộ bóng rổ.")],
-                 grade="1-5")
+                 **primary)
     settings = make_settings(data_dir)
     sync_index(settings, embedder=FakeEmbedder())
     snapshot = load_snapshot(index_dir(settings))
@@ -195,19 +203,3 @@ def test_grade_context_boosts_documents_for_that_grade(data_dir: Path) -> None:
     searcher = Searcher(snapshot, FakeEmbedder(), settings)
     assert doc_ids(searcher, "câu lạc bộ bóng rổ", grade="7")[0] == "clb-thcs"
     assert doc_ids(searcher, "câu lạc bộ bóng rổ", grade="lớp 2")[0] == "clb-th"
-
-
-def test_a_schools_document_without_a_grade_is_for_its_levels_grades(data_dir: Path) -> None:
-    add_document(data_dir, "clb-thcs", "Câu lạc bộ thể thao", [(None, "Câu lạc bộ bóng rổ.")],
-                 school="Trường THCS Hòa An")
-    add_document(data_dir, "clb-th", "Câu lạc bộ thể thao", [(None, "Câu lạc bộ bóng rổ.")],
-                 school="Trường Tiểu học Hòa An")
-    settings = make_settings(data_dir)
-    sync_index(settings, embedder=FakeEmbedder())
-    snapshot = load_snapshot(index_dir(settings))
-    assert snapshot is not None
-    searcher = Searcher(snapshot, FakeEmbedder(), settings)
-    assert doc_ids(searcher, "câu lạc bộ bóng rổ", grade="7")[0] == "clb-thcs"
-    assert doc_ids(searcher, "câu lạc bộ bóng rổ", grade="1-5")[0] == "clb-th"
-    assert document_grades(DocumentRecord(id="x", title="x", school="Trường THCS Hòa An")) == "6-9"
-    assert document_grades(DocumentRecord(id="x", title="x", school="UBND xã Hòa An")) is None
