@@ -44,6 +44,13 @@ def reference_in(messages: Messages) -> str:
     return match.group(0)
 
 
+def plain_answer(messages: Messages) -> dict[str, Any]:
+    """The one knowledge answer among `messages`, checked to be a plain (answered) one."""
+    [answer] = [m for m in messages if "answered" in m["meta"]]
+    assert answer["meta"]["answered"] is True, messages
+    return answer
+
+
 def form_state(browser: Browser) -> tuple[str | None, str | None]:
     tracker = browser.tracker()
     return (tracker.get("active_loop") or {}).get("name"), tracker["slots"].get("requested_slot")
@@ -124,8 +131,7 @@ def test_a_follow_up_is_answered_as_the_question_it_stands_for(
     meant = "lịch nghỉ tết của trường trung học cơ sở thế nào"
     # the web chat shows it in the same bubble as the answer that follows
     assert replies[0]["text"].startswith(f'Dạ, em hiểu anh/chị hỏi: "{meant}"\n'), replies
-    [answer] = [m for m in replies if "answered" in m["meta"]]
-    assert answer["meta"]["answered"] is True and "trung học cơ sở" in answer["text"], replies
+    assert "trung học cơ sở" in plain_answer(replies)["text"], replies
     with bot.db() as db:
         asked = db.scalars(select(Question.text).where(Question.user_hash == parent.user_hash)
                            .order_by(Question.id)).all()
@@ -138,8 +144,7 @@ def test_an_aspect_asked_alone_is_asked_of_the_previous_subject(browser: OpenBro
     parent.say("đăng ký xe đưa đón ở đâu")
     replies = parent.say("giá bao nhiêu")
     assert replies[0]["text"].startswith('Dạ, em hiểu anh/chị hỏi: "xe đưa đón giá bao nhiêu"')
-    [answer] = [m for m in replies if "answered" in m["meta"]]
-    assert "220.000 đồng" in answer["text"], replies
+    assert "220.000 đồng" in plain_answer(replies)["text"], replies
     assert form_state(parent) == (None, None)
 
 
@@ -151,8 +156,7 @@ def test_a_follow_up_read_as_help_is_answered_and_help_still_shows_the_menu(
     parent.say("tuyển sinh lớp 6 thế nào")
     replies = parent.say("hồ sơ gồm những gì")  # read as help (the dialogue model)
     assert replies[0]["text"].startswith('Dạ, em hiểu anh/chị hỏi: "tuyển sinh lớp 6 hồ sơ'), replies
-    [answer] = [m for m in replies if "answered" in m["meta"]]
-    assert answer["meta"]["answered"] is True and "Hồ sơ" in answer["text"], replies
+    assert "Hồ sơ" in plain_answer(replies)["text"], replies
 
 
 def test_the_grade_a_parent_tells_is_kept_for_the_conversation(browser: OpenBrowser) -> None:
@@ -237,8 +241,7 @@ def test_a_question_read_as_feedback_is_answered_and_the_form_stays_closed(
     # The dialogue model reads this as feedback (give_feedback 0.99); the knowledge base knows it.
     parent = browser()
     replies = parent.say("báo nghỉ ăn trước mấy giờ")
-    [answer] = [m for m in replies if "answered" in m["meta"]]
-    assert answer["meta"]["answered"] is True and "8 giờ" in answer["text"], replies
+    assert "8 giờ" in plain_answer(replies)["text"], replies
     assert "/give_feedback" in payloads(replies)
     assert form_state(parent) == (None, None)
     replies = parent.press("/give_feedback")
@@ -251,8 +254,7 @@ def test_a_question_read_as_a_rumour_report_is_answered_and_a_rumour_opens_the_f
     # Read as report_misinformation (0.98); the sick-leave FAQ answers it.
     parent = browser()
     replies = parent.say("nhan tin zalo cho co giao xin nghi cho con dc ko")
-    [answer] = [m for m in replies if "answered" in m["meta"]]
-    assert answer["meta"]["answered"] is True and "Zalo" in answer["text"], replies
+    assert "Zalo" in plain_answer(replies)["text"], replies
     assert "/report_misinformation" not in payloads(replies)
     assert form_state(parent) == (None, None)
     rumour = "nhóm zalo lớp nói mai học sinh toàn trường được nghỉ học"
