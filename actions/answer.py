@@ -124,7 +124,7 @@ async def answer_question(
     # A grade or school level the question names is the conversation's audience from now on.
     named = grade_named(question)
     school, grade = _slot_text(tracker, "school"), named or _slot_text(tracker, "grade")
-    audience = [SlotSet(QUESTION_SLOT, question), *([SlotSet("grade", named)] if named else [])]
+    remembered = [SlotSet(QUESTION_SLOT, question), *([SlotSet("grade", named)] if named else [])]
     sender = sender_of(tracker)
     logger.debug("question from %s: %r", sender.user_hash, question)
 
@@ -143,7 +143,7 @@ async def answer_question(
     if answer is None:
         dispatcher.utter_message(response="utter_answer_unavailable")
         dispatcher.utter_message(response="utter_offer_handoff")
-        return [SlotSet("last_question_id", None), SlotSet("pending_question", question), *audience]
+        return [SlotSet("last_question_id", None), SlotSet("pending_question", question), *remembered]
 
     logger.info("answer for %s: answered=%s tentative=%s confidence=%.3f question_id=%s",
                 sender.user_hash, answer.answered, answer.tentative, answer.confidence,
@@ -153,9 +153,9 @@ async def answer_question(
     last_id = float(question_id) if question_id is not None else None
     if answer.answered:
         dispatcher.utter_message(response="utter_ask_helpful")
-        return [SlotSet("last_question_id", last_id), SlotSet("pending_question", None), *audience]
+        return [SlotSet("last_question_id", last_id), SlotSet("pending_question", None), *remembered]
     dispatcher.utter_message(response="utter_offer_handoff")
-    return [SlotSet("last_question_id", last_id), SlotSet("pending_question", question), *audience]
+    return [SlotSet("last_question_id", last_id), SlotSet("pending_question", question), *remembered]
 
 
 async def _store(sender: Sender, question: str, answer: Answer | None, school: str | None

@@ -13,7 +13,8 @@ A question that asks only about an aspect of something ("giá bao nhiêu", "đă
 sơ gồm những gì") is about the previous question's subject: "đăng ký xe đưa đón ở đâu", then
 "giá bao nhiêu" asks "đăng ký xe đưa đón giá bao nhiêu".
 
-Standard library and `retrieval.normalize` only; words are matched accent-folded.
+Standard library and `retrieval.normalize`/`retrieval.schools` only; words are matched
+accent-folded.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import re
 from collections.abc import Sequence
 
 from retrieval.normalize import expand, fold
+from retrieval.schools import LEVEL_GRADES, LEVELS
 
 MAX_WORDS = 5
 _LEADS = (("the", "con"), ("vay", "con"), ("the", "thi"), ("vay", "thi"), ("con",))
@@ -35,8 +37,7 @@ _OPENERS = frozenset({"thế", "vậy", "vay", "dạ", "da", "ừ", "à"})
 # Words that say nothing beside a swapped grade or level ("còn trường THCS thì sao").
 _CARRIERS = frozenset({"truong", "cua", "o", "voi", "cho", "the", "con", "nam", "hoc", "sinh",
                        "toi", "em", "minh", "chau", "be", "dang", "nha"})
-_LEVELS = (("trung", "hoc", "co", "so"), ("trung", "hoc", "pho", "thong"), ("tieu", "hoc"),
-           ("mam", "non"), ("mau", "giao"))
+_LEVELS = sorted((tuple(phrase.split()) for phrase in LEVELS), key=len, reverse=True)
 _ASKING = (("bao", "nhieu"), ("khi", "nao"), ("bao", "gio"), ("o", "dau"), ("nhu", "the", "nao"),
            ("the", "nao"), ("may", "gio"), ("ngay", "nao"), ("la", "gi"), ("gom", "nhung", "gi"),
            ("co", "duoc", "khong"), ("co", "phai", "khong"), ("lam", "sao"), ("bao", "lau"),
@@ -249,11 +250,6 @@ def earlier_questions(events: Sequence[dict]) -> list[str]:
     return found[::-1][:HISTORY]
 
 
-_LEVEL_GRADES = {("tieu", "hoc"): "1-5", ("trung", "hoc", "co", "so"): "6-9",
-                 ("trung", "hoc", "pho", "thong"): "10-12", ("mam", "non"): "mầm non",
-                 ("mau", "giao"): "mầm non"}
-
-
 def grade_named(text: str) -> str | None:
     """The grade a question is about, for the conversation's audience context: "lớp 6" -> "6",
     "trường tiểu học" -> "1-5"; None when it names none, or several."""
@@ -263,7 +259,7 @@ def grade_named(text: str) -> str | None:
         if kind == "grade":
             named.add(words[start + 1])
         elif kind == "level":
-            named.add(_LEVEL_GRADES[tuple(words[start:end])])
+            named.add(LEVEL_GRADES[LEVELS[" ".join(words[start:end])]])
     return named.pop() if len(named) == 1 else None
 
 

@@ -6,8 +6,8 @@ The dialogue model takes a short question for feedback or for a rumour report no
 asked gets a form asking what they want to report.  A question-shaped message without feedback
 or rumour words (`actions.intake.is_plain_question`) is asked of the knowledge base first; when
 it answers plainly the parent gets the answer (after feedback, with a button to send feedback
-after all), and `routed_to_answer` is true.  Otherwise, and for every other message, `routed_to_answer` is false
-and the form opens (data/rules/forms.yml).
+after all), and `routed_to_answer` is true.  Otherwise, and for every other message,
+`routed_to_answer` is false and the form opens (data/rules/forms.yml).
 """
 
 from __future__ import annotations

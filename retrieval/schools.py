@@ -24,6 +24,8 @@ School = tuple[str, str]  # (level key, folded name)
 # Folded, expanded level phrases -> level key ("thcs" is expanded before matching).
 LEVELS = {"mam non": "mam_non", "mau giao": "mam_non", "nha tre": "mam_non",
           "tieu hoc": "tieu_hoc", "trung hoc co so": "co_so", "trung hoc pho thong": "pho_thong"}
+# The grades a school of each level teaches ("1-5"), as documents' `grade` writes them.
+LEVEL_GRADES = {"mam_non": "mầm non", "tieu_hoc": "1-5", "co_so": "6-9", "pho_thong": "10-12"}
 _MAX_NAME = 4  # syllables of a school's proper name
 LETTERHEAD_CHARS = 400  # an official letter names its issuing school in its first lines
 # Capitalised words that end a name rather than continue it ("Trường THPT Ung Văn Khiêm Năm

@@ -15,6 +15,7 @@ without `valid_until` expires at the end of the school year it belongs to (31 Au
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from retrieval import answerability, fusion, normalize, synonyms
 from retrieval.bm25 import tokenize, top_k
 from retrieval.diacritics import DiacriticRestorer
 from retrieval.index import ChunkRecord, DocumentRecord, IndexSnapshot
-from retrieval.schools import schools_in_name
+from retrieval.schools import LEVEL_GRADES, schools_in_name
 from retrieval.settings import RetrievalSettings
 from retrieval.types import SearchContext
 
@@ -173,17 +174,17 @@ def audience_match(wanted: str, offered: str, grade: bool) -> bool:
     return _school_key(wanted) == _school_key(offered)
 
 
-# The grades a school of each level teaches, for a document of one school with no grade of its own.
-_LEVEL_GRADES = {"mam_non": "mầm non", "tieu_hoc": "1-5", "co_so": "6-9", "pho_thong": "10-12"}
-
-
 def document_grades(document: DocumentRecord) -> str | None:
     """The grades a document is for: its own `grade`, else those of its school's level (a
     primary school's notice is for grades 1-5)."""
-    if document.grade:
-        return document.grade
-    levels = {level for level, _ in schools_in_name(document.school)} if document.school else set()
-    return _LEVEL_GRADES.get(levels.pop()) if len(levels) == 1 else None
+    return document.grade or (_school_grades(document.school) if document.school else None)
+
+
+@functools.lru_cache(maxsize=256)
+def _school_grades(school: str) -> str | None:
+    """The grades of a school's level, from its name (read once per name: searches ask often)."""
+    levels = {level for level, _ in schools_in_name(school)}
+    return LEVEL_GRADES.get(levels.pop()) if len(levels) == 1 else None
 
 
 def preference(document: DocumentRecord, context: SearchContext, settings: RetrievalSettings
