@@ -121,9 +121,11 @@ async def answer_question(
     meant = resolve(question, earlier_questions(tracker.events))
     question = meant or question
     sure_only = sure_only and not meant  # a follow-up is a question whatever it was read as
-    # A grade or school level the question names is the conversation's audience from now on.
+    # A grade or school level the question names is the conversation's audience from now on;
+    # the question itself is searched as it stands (its own words already name its grade), one
+    # that names none with the conversation's.
     named = grade_named(question)
-    school, grade = _slot_text(tracker, "school"), named or _slot_text(tracker, "grade")
+    school, grade = _slot_text(tracker, "school"), None if named else _slot_text(tracker, "grade")
     remembered = [SlotSet(QUESTION_SLOT, question), *([SlotSet("grade", named)] if named else [])]
     sender = sender_of(tracker)
     logger.debug("question from %s: %r", sender.user_hash, question)

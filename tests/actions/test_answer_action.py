@@ -43,8 +43,8 @@ async def test_answered_question_sends_answer_meta_and_asks_for_a_rating(
         }],
     }
     assert ask["response"] == "utter_ask_helpful"
-    # the grade the question names is its audience, and the conversation's from now on
-    assert kb.calls == [(QUESTION, SearchContext(None, "1"))]
+    # the grade the question names is the conversation's audience from now on
+    assert kb.calls == [(QUESTION, SearchContext(None, None))]
 
     [row] = stored_questions()
     assert events == [SlotSet("last_question_id", float(row.id)), SlotSet("pending_question", None),
@@ -235,20 +235,21 @@ async def test_a_follow_up_is_asked_as_the_question_it_stands_for(
     assert row.text == "học phí lớp 6 bao nhiêu" and events
 
 
-@pytest.mark.parametrize(("question", "slot", "asked"), [
-    ("lịch khám sức khỏe thế nào", "2", "2"),  # the conversation's grade
-    ("lịch thi cuối kỳ lớp 7", "2", "7"),  # the question's own grade wins
-    ("lịch nghỉ tết của trường tiểu học", None, "1-5"),  # a school level names its grades
+@pytest.mark.parametrize(("question", "slot", "searched", "kept"), [
+    ("lịch khám sức khỏe thế nào", "2", "2", None),  # the conversation's grade
+    # a question naming its grade is searched as it stands, and its grade kept for later
+    ("lịch thi cuối kỳ lớp 7", "2", None, "7"),
+    ("lịch nghỉ tết của trường tiểu học", None, None, "1-5"),  # a level names its grades
 ])
-async def test_the_audience_grade_comes_from_the_question_or_the_conversation(
+async def test_the_audience_grade_comes_from_the_conversation_and_is_kept_from_questions(
     data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher,
-    question: str, slot: str | None, asked: str,
+    question: str, slot: str | None, searched: str | None, kept: str | None,
 ) -> None:
     kb = use_kb(ANSWERED)
     tracker = make_tracker(text=question, intent="ask_question", slots={"grade": slot})
     events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
-    assert kb.calls == [(question, SearchContext(None, asked))]
-    assert (SlotSet("grade", asked) in events) == (asked != slot)
+    assert kb.calls == [(question, SearchContext(None, searched))]
+    assert [e["value"] for e in events if e.get("name") == "grade"] == ([kept] if kept else [])
 
 
 async def test_a_message_that_only_tells_the_grade_sets_the_audience_and_is_not_searched(
