@@ -207,12 +207,16 @@ class ActionOffTopic(Action):
     def name(self) -> str:
         return "action_off_topic"
 
+    def asks(self, question: str, tracker: Tracker) -> bool:
+        """Whether the knowledge base is asked before the usual reply."""
+        return len(question.split()) >= self.min_words
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         question = message_text(tracker)
         events = None
-        if len(question.split()) >= self.min_words and not question.startswith("/"):
+        if question and not question.startswith("/") and self.asks(question, tracker):
             events = await answer_question(dispatcher, tracker, question, sure_only=True)
         if events is None:
             dispatcher.utter_message(response=self.refusal)
@@ -232,19 +236,16 @@ class ActionStrayReply(ActionOffTopic):
         return "action_stray_reply"
 
 
-class ActionHelp(Action):
+class ActionHelp(ActionOffTopic):
     """help: the menu of what the bot does, unless the message is a follow-up of the parent's
     last question ("hồ sơ gồm những gì" after "tuyển sinh lớp 6 thế nào", which the dialogue
-    model reads as a request for help): that is answered as the question it stands for."""
+    model reads as a request for help): that is answered as the question it stands for (a
+    follow-up is answered whether or not the knowledge base is sure, see `answer_question`)."""
+
+    refusal = "utter_help"
 
     def name(self) -> str:
         return "action_help"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        text = message_text(tracker)
-        if text and not text.startswith("/") and resolve(text, earlier_questions(tracker.events)):
-            return await answer_question(dispatcher, tracker, text) or []
-        dispatcher.utter_message(response="utter_help")
-        return []
+    def asks(self, question: str, tracker: Tracker) -> bool:
+        return resolve(question, earlier_questions(tracker.events)) is not None
