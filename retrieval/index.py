@@ -41,7 +41,14 @@ from retrieval.bm25 import BM25Index, terms, tokenize
 from retrieval.dense import DenseIndex
 from retrieval.diacritics import DiacriticRestorer, everyday_phrases
 from retrieval.errors import IndexFileError
-from retrieval.schools import LETTERHEAD_CHARS, School, schools_in_name, schools_in_text
+from retrieval.schools import (
+    LETTERHEAD_CHARS,
+    School,
+    school_label,
+    school_names_in_text,
+    schools_in_name,
+    schools_in_text,
+)
 from retrieval.settings import RetrievalSettings, get_retrieval_settings
 
 logger = logging.getLogger(__name__)
@@ -114,6 +121,7 @@ class IndexSnapshot:
     _school_mentions: dict[str, frozenset[School]] = field(default_factory=dict, repr=False,
                                                            compare=False)
     _owned_schools: frozenset[School] = field(default=frozenset(), repr=False, compare=False)
+    _school_labels: dict[School, str] = field(default_factory=dict, repr=False, compare=False)
 
     def document_terms(self, doc_id: str) -> frozenset[str]:
         """Every BM25 term of one document's chunks (computed once per document)."""
@@ -155,19 +163,36 @@ class IndexSnapshot:
         """Folded proper names of the schools documents belong to ("hoa an", "hoa sen")."""
         return {name for _, name in self.owned_schools()}
 
+    def school_labels(self) -> dict[School, str]:
+        """The name to show for each school documents belong to: as staff wrote it in a
+        document's `school` (the admin web filters by these), else its issuer, else as a title
+        or letterhead writes it ("TRƯỜNG THPT UNG VĂN KHIÊM" -> "Trường THPT Ung Văn Khiêm")."""
+        self._school_index()
+        return self._school_labels
+
     def _school_index(self) -> dict[str, frozenset[School]]:
         if self._schools is None:
             schools: dict[str, frozenset[School]] = {}
-            for document in self.documents.values():
+            written: dict[School, str] = {}
+            for document in sorted(self.documents.values(), key=lambda record: record.id):
                 first = min(self._document_chunks(document.id), key=lambda record: record.id,
                             default=None)
-                found = schools_in_text(document.title)
-                found |= (schools_in_text(first.text[:LETTERHEAD_CHARS], letterhead=True) if first
-                          else set())
+                read = school_names_in_text(document.title)
+                if first:
+                    read = school_names_in_text(first.text[:LETTERHEAD_CHARS], letterhead=True
+                                                ) | read
+                found = set(read)
                 for name in (document.school, document.issuer):
                     found |= schools_in_name(name) if name else set()
+                for school, label in read.items():
+                    written.setdefault(school, label)
                 schools[document.id] = frozenset(found)
             self._owned_schools = frozenset().union(*schools.values())
+            staff = [document.school for document in self.documents.values() if document.school]
+            staff += [document.issuer for document in self.documents.values() if document.issuer]
+            labels = {school: school_label(school, staff) or written.get(school)
+                      for school in self._owned_schools}
+            self._school_labels = {school: label for school, label in labels.items() if label}
             self._schools = schools
         return self._schools
 

@@ -26,6 +26,8 @@ LEVELS = {"mam non": "mam_non", "mau giao": "mam_non", "nha tre": "mam_non",
           "tieu hoc": "tieu_hoc", "trung hoc co so": "co_so", "trung hoc pho thong": "pho_thong"}
 # The grades a school of each level teaches ("1-5"), as documents' `grade` writes them.
 LEVEL_GRADES = {"mam_non": "mầm non", "tieu_hoc": "1-5", "co_so": "6-9", "pho_thong": "10-12"}
+# A level as staff write it in a school's name ("Trường THCS Hòa An").
+_LEVEL_NAMES = {"mam_non": "Mầm non", "tieu_hoc": "Tiểu học", "co_so": "THCS", "pho_thong": "THPT"}
 _MAX_NAME = 4  # syllables of a school's proper name
 LETTERHEAD_CHARS = 400  # an official letter names its issuing school in its first lines
 # Capitalised words that end a name rather than continue it ("Trường THPT Ung Văn Khiêm Năm
@@ -50,7 +52,14 @@ def schools_in_text(text: str, letterhead: bool = False, bare: bool = False) -> 
     """The schools a document's text names ("Trường THCS Hòa An" -> ("co_so", "hoa an")); with
     `letterhead`, only those in capitals ("TRƯỜNG THPT UNG VĂN KHIÊM"), as an official letter
     names the school issuing it; with `bare`, also without "trường" (a question's wording)."""
-    found: set[School] = set()
+    return set(school_names_in_text(text, letterhead, bare))
+
+
+def school_names_in_text(text: str, letterhead: bool = False, bare: bool = False
+                         ) -> dict[School, str]:
+    """`schools_in_text` with the name each school is written with, as a label ("TRƯỜNG THPT UNG
+    VĂN KHIÊM" -> "Trường THPT Ung Văn Khiêm"); the first mention's wording wins."""
+    found: dict[School, str] = {}
     for match in (_BARE if bare else _NAMED).finditer(text):
         if letterhead and not match.group(0).isupper():
             continue
@@ -61,7 +70,10 @@ def schools_in_text(text: str, letterhead: bool = False, bare: bool = False) -> 
                 break
             words.append(word)
         if level and words:
-            found.add((level, fold(" ".join(words))))
+            name = " ".join(words)
+            name = name.title() if name.isupper() else name  # a letterhead's capitals
+            found.setdefault((level, fold(" ".join(words))),
+                             f"Trường {_LEVEL_NAMES[level]} {name}")
     return found
 
 
@@ -77,8 +89,14 @@ def asked_schools(folded: list[str], names: Iterable[str]) -> set[School]:
     `folded` are the question's folded, expanded syllables; `names` the folded school names of
     the knowledge base ("hoa an").  The longest known name after the level wins.
     """
+    return {school for _, _, school in school_spans(folded, names)}
+
+
+def school_spans(folded: list[str], names: Iterable[str]) -> list[tuple[int, int, School]]:
+    """Where a question names a school (see `asked_schools`): (start, end, school) per mention,
+    the span covering the level and the name ("truong" before it too)."""
     by_length = sorted({tuple(name.split()) for name in names}, key=len, reverse=True)
-    found: set[School] = set()
+    found: list[tuple[int, int, School]] = []
     for start in range(len(folded)):
         for phrase, level in LEVELS.items():
             size = len(phrase.split())
@@ -87,6 +105,16 @@ def asked_schools(folded: list[str], names: Iterable[str]) -> set[School]:
             rest = tuple(folded[start + size:start + size + _MAX_NAME])
             for name in by_length:
                 if rest[:len(name)] == name:
-                    found.add((level, " ".join(name)))
+                    first = start - 1 if start and folded[start - 1] == "truong" else start
+                    found.append((first, start + size + len(name), (level, " ".join(name))))
                     break
     return found
+
+
+def school_label(school: School, written: Iterable[str] = ()) -> str | None:
+    """How staff and parents see a school: the first of its `written` names (documents' `school`
+    or issuer as staff typed them, then labels read from documents' text) that names it."""
+    for name in written:
+        if school in schools_in_name(name):
+            return name
+    return None

@@ -27,7 +27,7 @@ from retrieval import answerability, fusion, normalize, synonyms
 from retrieval.bm25 import tokenize, top_k
 from retrieval.diacritics import DiacriticRestorer
 from retrieval.index import ChunkRecord, DocumentRecord, IndexSnapshot
-from retrieval.schools import LEVEL_GRADES, schools_in_name
+from retrieval.schools import LEVEL_GRADES, School, schools_in_name
 from retrieval.settings import RetrievalSettings
 from retrieval.types import SearchContext
 
@@ -187,22 +187,37 @@ def _school_grades(school: str) -> str | None:
     return LEVEL_GRADES.get(levels.pop()) if len(levels) == 1 else None
 
 
-def preference(document: DocumentRecord, context: SearchContext, settings: RetrievalSettings
-               ) -> float:
-    """Score added for FAQ entries, announcements in force and matching audience."""
+@functools.lru_cache(maxsize=256)
+def _schools_named(name: str) -> frozenset[School]:
+    return frozenset(schools_in_name(name))
+
+
+def preference(document: DocumentRecord, context: SearchContext, settings: RetrievalSettings,
+               belongs_to: frozenset[School] = frozenset()) -> float:
+    """Score added for FAQ entries, announcements in force and matching audience.
+
+    A document's school is its `school`, else the schools it belongs to (`belongs_to`: issuer,
+    title, letterhead; see `IndexSnapshot.document_schools`), so a school's uploaded notice
+    without metadata counts too."""
     bonus = 0.0
     if document.kind == "faq":
         bonus += settings.faq_boost
     elif document.kind == "announcement":
         bonus += settings.announcement_boost
-    pairs = ((context.school, document.school, False),
-             (context.grade, document_grades(document) if context.grade else None, True))
-    for wanted, offered, is_grade in pairs:
-        if wanted and offered:
-            if audience_match(wanted, offered, is_grade):
-                bonus += settings.audience_boost
-            else:
-                bonus -= settings.audience_penalty
+    matches = []
+    if context.school:
+        wanted = _schools_named(context.school)
+        offered = _schools_named(document.school) if document.school else belongs_to
+        if wanted and offered:  # "THCS Hòa An" is "Trường Trung học cơ sở Hòa An"
+            matches.append(bool(wanted & offered))
+        elif document.school:  # names that do not read as a level and a name
+            matches.append(audience_match(context.school, document.school, False))
+    if context.grade:
+        offered = document_grades(document)
+        if offered:
+            matches.append(audience_match(context.grade, offered, True))
+    for match in matches:
+        bonus += settings.audience_boost if match else -settings.audience_penalty
     return bonus
 
 
@@ -253,7 +268,9 @@ class Searcher:
                 continue
             if document.id not in valid:
                 valid[document.id] = in_force(document, today, settings)
-            total = score + preference(document, context, settings)
+            total = score + preference(document, context, settings,
+                                       self.snapshot.document_schools(document.id)
+                                       if context.school else frozenset())
             if not valid[document.id]:
                 if recent(document, today, settings) and total > shadow:
                     shadow, shadow_doc = total, document

@@ -16,6 +16,7 @@ import numpy as np
 
 from retrieval.answer import NO_ANSWER_TEXT, compose
 from retrieval.index import IndexWatcher
+from retrieval.schools import School
 from retrieval.searcher import Searcher, SearchResult
 from retrieval.settings import RetrievalSettings, get_retrieval_settings
 from retrieval.types import Answer, SearchContext
@@ -76,6 +77,12 @@ class KnowledgeBase:
         if searcher is None:
             return SearchResult([], 0.0, [])
         return searcher.search(question, context)
+
+    def schools(self) -> dict[School, str]:
+        """The schools documents belong to, each with the name it is shown with (staff filter
+        questions and tickets by it); empty before anything is indexed."""
+        searcher = self._current_searcher()
+        return searcher.snapshot.school_labels() if searcher else {}
 
     def answer(self, question: str, context: SearchContext | None = None) -> Answer:
         """The reply to a knowledge question (see `retrieval.answer`)."""

@@ -9,7 +9,7 @@ import pytest
 from retrieval.answerability import _school_miss
 from retrieval.index import ChunkRecord, DocumentRecord, IndexSnapshot
 from retrieval.normalize import folded_tokens, tokens
-from retrieval.schools import asked_schools, schools_in_name, schools_in_text
+from retrieval.schools import asked_schools, school_spans, schools_in_name, schools_in_text
 
 NAMES = ["hoa an", "hoa sen", "ung van khiem"]
 
@@ -98,3 +98,26 @@ def test_a_general_document_answers_for_every_school_it_belongs_to() -> None:
     assert _miss("hp lop 6 thcs hoa an 1 nam bn", "fees") == 0.0
     assert _miss("học phí trường tiểu học Hòa An", "fees") == 0.0
     assert _miss("học phí bao nhiêu", "clb") == 0.0
+
+
+def test_each_school_is_shown_with_the_name_staff_or_its_letterhead_give_it() -> None:
+    snapshot = _snapshot(
+        (DocumentRecord(id="clb", title="Thông báo câu lạc bộ", school="Trường THCS Hòa An"),
+         "Câu lạc bộ bóng đá."),
+        (DocumentRecord(id="nghi", title="Nghỉ tết", issuer="Trường Tiểu học Hòa An"), "Nghỉ."),
+        (DocumentRecord(id="uvk", title="Thông báo tựu trường"),
+         "TRƯỜNG THPT UNG VĂN KHIÊM\nHọc sinh lớp 10 tựu trường ngày 5/9."),
+        (DocumentRecord(id="fees", title="Học phí", kind="faq"), "Ví dụ Trường Mầm non Hoa Sen."),
+    )
+    assert snapshot.school_labels() == {
+        ("co_so", "hoa an"): "Trường THCS Hòa An",
+        ("tieu_hoc", "hoa an"): "Trường Tiểu học Hòa An",
+        ("pho_thong", "ung van khiem"): "Trường THPT Ung Văn Khiêm",
+    }  # a school only mentioned ("ví dụ …") has no documents of its own
+
+
+def test_where_a_question_names_a_school() -> None:
+    words = folded_tokens("lịch nghỉ của trường THCS Hòa An ạ")
+    [(start, end, school)] = school_spans(words, NAMES)
+    assert school == ("co_so", "hoa an")
+    assert words[start:end] == ["truong", "trung", "hoc", "co", "so", "hoa", "an"]

@@ -16,8 +16,10 @@ from retrieval.searcher import (
     document_grades,
     grade_set,
     in_force,
+    preference,
     without_address,
 )
+from retrieval.settings import RetrievalSettings
 from retrieval.types import SearchContext
 from storage.db import reset_caches
 
@@ -114,6 +116,21 @@ def test_asker_school_boosts_matching_audience(searcher: Searcher) -> None:
     with_b = doc_ids(searcher, question, school="trường tiểu học b")
     assert with_a.index("dong-phuc-a") < with_a.index("dong-phuc-b")
     assert with_b.index("dong-phuc-b") < with_b.index("dong-phuc-a")
+
+
+def test_a_school_is_matched_however_its_name_is_written_and_by_the_schools_a_document_belongs_to(
+) -> None:
+    settings = RetrievalSettings(audience_boost=0.05, audience_penalty=0.05, faq_boost=0.0,
+                                 announcement_boost=0.0)
+    thcs = SearchContext(school="Trường THCS Hòa An")
+    spelled_out = DocumentRecord(id="a", title="a", school="Trường Trung học cơ sở Hòa An")
+    assert preference(spelled_out, thcs, settings) == pytest.approx(0.05)
+    letterhead = DocumentRecord(id="b", title="b")  # belongs by its issuer or letterhead
+    assert preference(letterhead, thcs, settings, frozenset({("co_so", "hoa an")})) == \
+        pytest.approx(0.05)
+    assert preference(letterhead, thcs, settings, frozenset({("tieu_hoc", "hoa an")})) == \
+        pytest.approx(-0.05)
+    assert preference(letterhead, thcs, settings) == 0.0  # a commune or ministry document
 
 
 def test_hits_are_sorted_and_deduplicated_per_document(searcher: Searcher) -> None:
