@@ -8,8 +8,10 @@ A failed database write is logged and the parent still gets the answer.
 
 A follow-up ("còn lớp 6 thì sao?", "giá bao nhiêu") is asked as the full question it stands
 for (`actions.followup`), which the parent sees first and staff see in the review queue; a
-message that only tells the child's grade ("con tôi học lớp 3") sets the conversation's
-audience and is acknowledged, not searched.
+message that only tells the child's grade or school ("con tôi học lớp 3", "cháu học trường THCS
+Hòa An") sets the conversation's audience and is acknowledged, not searched; a question naming
+a school of the knowledge base sets the conversation's school (`actions.audience`), which the
+review-queue row and later tickets carry.
 
 action_off_topic asks the knowledge base before refusing an off-topic message, and answers
 only when it is sure (`answer_question(sure_only=True)`).
@@ -27,6 +29,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.audience import Known, named_school, school_mentions
 from actions.followup import (
     QUESTION_SLOT,
     earlier_questions,
@@ -51,6 +54,8 @@ _search_lock = threading.Lock()
 class KnowledgeBase(Protocol):
     def answer(self, question: str, context: SearchContext | None = None) -> Answer: ...
 
+    def schools(self) -> Known: ...
+
 
 def knowledge_base() -> KnowledgeBase:
     """The process-wide knowledge base (tests replace this function)."""
@@ -70,6 +75,20 @@ def warm_up() -> None:
 def _search(question: str, context: SearchContext) -> Answer:
     with _search_lock:
         return knowledge_base().answer(question, context)
+
+
+def _schools() -> Known:
+    with _search_lock:
+        return knowledge_base().schools()
+
+
+async def known_schools() -> Known:
+    """The knowledge base's schools and their names; none when it cannot be read."""
+    try:
+        return await asyncio.to_thread(_schools)
+    except RetrievalError as error:
+        logger.error("knowledge base unavailable: %s", type(error).__name__)
+        return {}
 
 
 def _store_question(sender: Sender, question: str, answer: Answer, school: str | None) -> int:
@@ -109,7 +128,8 @@ def _slot_text(tracker: Tracker, name: str) -> str | None:
 
 
 async def answer_question(
-    dispatcher: CollectingDispatcher, tracker: Tracker, question: str, *, sure_only: bool = False
+    dispatcher: CollectingDispatcher, tracker: Tracker, question: str, *, sure_only: bool = False,
+    schools: Known | None = None,
 ) -> list[EventType] | None:
     """Answer `question` from the knowledge base: the answer, its metadata, the follow-up
     buttons and the review-queue row.  With `sure_only` (a message the dialogue model took for
@@ -121,12 +141,15 @@ async def answer_question(
     meant = resolve(question, earlier_questions(tracker.events))
     question = meant or question
     sure_only = sure_only and not meant  # a follow-up is a question whatever it was read as
-    # A grade or school level the question names is the conversation's audience from now on;
-    # the question itself is searched as it stands (its own words already name its grade), one
-    # that names none with the conversation's.
+    # A grade, school level or school the question names is the conversation's audience from
+    # now on; the question itself is searched as it stands (its own words already name them),
+    # one that names none with the conversation's.
     named = grade_named(question)
-    school, grade = _slot_text(tracker, "school"), None if named else _slot_text(tracker, "grade")
-    remembered = [SlotSet(QUESTION_SLOT, question), *([SlotSet("grade", named)] if named else [])]
+    school_named = named_school(question, await known_schools() if schools is None else schools)
+    grade = None if named else _slot_text(tracker, "grade")
+    school = None if school_named else _slot_text(tracker, "school")
+    remembered = [SlotSet(QUESTION_SLOT, question), *([SlotSet("grade", named)] if named else []),
+                  *([SlotSet("school", school_named)] if school_named else [])]
     sender = sender_of(tracker)
     logger.debug("question from %s: %r", sender.user_hash, question)
 
@@ -141,7 +164,7 @@ async def answer_question(
     if meant:
         dispatcher.utter_message(response="utter_follow_up_read_as", question=meant)
 
-    question_id = await _store(sender, question, answer, school)
+    question_id = await _store(sender, question, answer, school_named or school)
     if answer is None:
         dispatcher.utter_message(response="utter_answer_unavailable")
         dispatcher.utter_message(response="utter_offer_handoff")
@@ -186,11 +209,17 @@ class ActionAnswerQuestion(Action):
         if not question:
             dispatcher.utter_message(response="utter_help")
             return []
-        grade = stated_grade(question)
+        schools = await known_schools()
+        mentions = school_mentions(question, schools)
+        grade = stated_grade(question, [(start, end) for start, end, _ in mentions])
         if grade is not None:  # "con tôi học lớp 3": the audience of what follows, no question
+            school = named_school(question, schools)
+            if school:  # "con tôi học trường THCS Hòa An"
+                dispatcher.utter_message(response="utter_school_noted", school_label=school)
+                return [SlotSet("grade", grade), SlotSet("school", school)]
             dispatcher.utter_message(response="utter_grade_noted", grade_label=grade_label(grade))
             return [SlotSet("grade", grade)]
-        return await answer_question(dispatcher, tracker, question) or []
+        return await answer_question(dispatcher, tracker, question, schools=schools) or []
 
 
 class ActionOffTopic(Action):

@@ -270,14 +270,17 @@ _GRADE_LABELS = {"1-5": "cấp tiểu học", "6-9": "cấp trung học cơ sở
                  "10-12": "cấp trung học phổ thông", "mầm non": "mầm non"}
 
 
-def stated_grade(text: str) -> str | None:
+def stated_grade(text: str, named: Sequence[tuple[int, int]] = ()) -> str | None:
     """The grade a message only tells ("con tôi học lớp 3", "bé nhà mình học mầm non"), so the
-    bot takes it as the conversation's audience instead of searching it; None for a question."""
+    bot takes it as the conversation's audience instead of searching it; None for a question.
+    `named` are further (start, end) word spans the message may consist of: the school it
+    names ("con tôi học trường THCS Hòa An"; see `actions.audience`)."""
     grade = grade_named(text)
     if grade is None or "?" in text:
         return None
     words = [fold(token) for token in tokens(text)]
     covered = {i for _, start, end in _entities(words) for i in range(start, end)}
+    covered.update(i for start, end in named for i in range(start, end))
     rest = [word for i, word in enumerate(words) if i not in covered]
     return grade if set(rest) <= _STATEMENT and "hoc" in rest else None
 

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from trackers import FakeKnowledgeBase, make_domain
 
 import actions.answer
+from actions.audience import Known
 from retrieval.types import Answer
 
 
@@ -24,11 +25,12 @@ def dispatcher() -> CollectingDispatcher:
 
 
 @pytest.fixture()
-def use_kb(monkeypatch: pytest.MonkeyPatch) -> Callable[[Answer | Exception], FakeKnowledgeBase]:
-    """Install a fake knowledge base returning the given answer (or raising the given error)."""
+def use_kb(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeKnowledgeBase]:
+    """Install a fake knowledge base returning the given answer (or raising the given error),
+    knowing the given schools."""
 
-    def install(answer: Answer | Exception) -> FakeKnowledgeBase:
-        fake = FakeKnowledgeBase(answer)
+    def install(answer: Answer | Exception, schools: Known | None = None) -> FakeKnowledgeBase:
+        fake = FakeKnowledgeBase(answer, schools)
         monkeypatch.setattr(actions.answer, "knowledge_base", lambda: fake)
         return fake
 

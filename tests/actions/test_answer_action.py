@@ -264,6 +264,43 @@ async def test_a_message_that_only_tells_the_grade_sets_the_audience_and_is_not_
     assert kb.calls == [] and stored_questions() == []
 
 
+SCHOOLS = {("co_so", "hoa an"): "Trường THCS Hòa An", ("tieu_hoc", "hoa an"): "Trường Tiểu học Hòa An"}
+
+
+@pytest.mark.parametrize(("question", "slot", "searched", "kept"), [
+    ("lịch nghỉ tết thế nào", "Trường THCS Hòa An", "Trường THCS Hòa An", None),
+    # a question naming a school of the knowledge base is searched as it stands, and the school
+    # kept under the knowledge base's name for it, however typed
+    ("lich nghi tet truong thcs hoa an", "Trường Tiểu học Hòa An", None, "Trường THCS Hòa An"),
+    ("Trường Tiểu học Hòa An nghỉ tết mấy ngày", None, None, "Trường Tiểu học Hòa An"),
+    ("trường thpt hòa an nghỉ tết mấy ngày", None, None, None),  # no document of theirs
+    ("trường hòa an nghỉ tết mấy ngày", None, None, None),  # which of the two?
+])
+async def test_the_school_comes_from_the_conversation_and_is_kept_from_questions(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher,
+    question: str, slot: str | None, searched: str | None, kept: str | None,
+) -> None:
+    kb = use_kb(ANSWERED, SCHOOLS)
+    tracker = make_tracker(text=question, intent="ask_question", slots={"school": slot})
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    [(_, context)] = kb.calls
+    assert context is not None and context.school == searched
+    assert [e["value"] for e in events if e.get("name") == "school"] == ([kept] if kept else [])
+    assert stored_questions()[0].school == (kept or slot)
+
+
+async def test_a_message_that_only_tells_the_school_sets_the_audience_and_is_not_searched(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED, SCHOOLS)
+    tracker = make_tracker(text="cháu nhà em học trường thcs Hoà An", intent="ask_question")
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert events == [SlotSet("grade", "6-9"), SlotSet("school", "Trường THCS Hòa An")]
+    [noted] = dispatcher.messages
+    assert (noted["response"], noted["school_label"]) == ("utter_school_noted", "Trường THCS Hòa An")
+    assert kb.calls == [] and stored_questions() == []
+
+
 async def test_help_shows_the_menu_unless_it_follows_up_the_last_question(
     data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
 ) -> None:

@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
+from actions.audience import Known
 from retrieval.types import Answer, SearchContext, Source
 from storage.db import session_scope
 from storage.models import Question
@@ -99,9 +100,13 @@ def responses(dispatcher: CollectingDispatcher) -> list[str | None]:
 class FakeKnowledgeBase:
     """Returns a fixed answer and records what it was asked."""
 
-    def __init__(self, answer: Answer | Exception) -> None:
+    def __init__(self, answer: Answer | Exception, schools: Known | None = None) -> None:
         self._answer = answer
+        self._schools = dict(schools or {})
         self.calls: list[tuple[str, SearchContext | None]] = []
+
+    def schools(self) -> Known:
+        return self._schools
 
     def answer(self, question: str, context: SearchContext | None = None) -> Answer:
         self.calls.append((question, context))

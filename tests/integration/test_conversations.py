@@ -166,6 +166,22 @@ def test_the_grade_a_parent_tells_is_kept_for_the_conversation(browser: OpenBrow
     assert parent.tracker()["slots"]["grade"] == "3"
 
 
+def test_the_school_a_parent_names_goes_with_their_questions_and_tickets(
+    bot: Bot, browser: OpenBrowser,
+) -> None:
+    parent = browser()
+    replies = parent.say("cháu nhà em học trường thcs hoa an")
+    assert "Trường THCS Hòa An" in replies[0]["text"], replies
+    assert not [m for m in replies if "answered" in m["meta"]]
+    plain_answer(parent.say("xe đưa đón giá bao nhiêu"))
+    replies = parent.say("Căng tin trước cổng trường bán đồ ăn không đảm bảo vệ sinh")
+    reference = reference_in(parent.press("/skip"))
+    with bot.db() as db:
+        [question] = db.scalars(select(Question).where(Question.user_hash == parent.user_hash))
+        ticket = db.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+    assert question.school == ticket.school == "Trường THCS Hòa An"
+
+
 def test_an_off_topic_message_is_refused_politely_and_not_queued_for_staff(
     bot: Bot, browser: OpenBrowser
 ) -> None:
