@@ -256,13 +256,18 @@ class ActionOffTopic(Action):
 class ActionStrayReply(ActionOffTopic):
     """A yes, no, skip or cancel outside a form: "Dạ vâng …", unless it is a question of four
     words or more the knowledge base answers plainly ("nhuom toc co bi phat khong", read as
-    "no")."""
+    "no") or a follow-up of the parent's last question ("mất tiền không" after the bus fares,
+    read as "no"), answered as the question it stands for."""
 
     refusal = "utter_anything_else"
     min_words = 4
 
     def name(self) -> str:
         return "action_stray_reply"
+
+    def asks(self, question: str, tracker: Tracker) -> bool:
+        return super().asks(question, tracker) or \
+            resolve(question, earlier_questions(tracker.events)) is not None
 
 
 class ActionHelp(ActionOffTopic):

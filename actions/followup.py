@@ -143,7 +143,8 @@ def _aspect_only(typed: list[str]) -> bool:
     "hạn nộp")."""
     words = [fold(token) for token in typed if token not in _OPENERS]
     words = [word for word in words if word not in _PARTICLES]
-    bare_yes_no = set(words) <= {"co", "khong", "chua", "duoc"}  # a reply, not a question
+    # a reply, not a question ("không cần", "không phải", "có")
+    bare_yes_no = set(words) <= {"co", "khong", "chua", "duoc", "can", "phai"}
     return bool(words) and not bare_yes_no and not _without(words, (*_ASKING, *_ASPECTS))
 
 

@@ -220,6 +220,23 @@ async def test_a_stray_no_that_is_a_question_is_answered_and_a_plain_no_is_not_a
     assert [text for text, _ in kb.calls] == ["nhuom toc co bi phat khong"]
 
 
+async def test_a_short_stray_no_that_follows_up_the_last_question_is_answered(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED)
+    earlier = asked("xe đưa đón giá bao nhiêu", "ask_question")
+    follow_up = make_tracker(text="mất tiền không", intent="deny", before=earlier)
+    await ActionStrayReply().run(dispatcher, follow_up, {})
+    assert responses(dispatcher)[0] == "utter_follow_up_read_as"
+    assert [text for text, _ in kb.calls] == ["xe đưa đón mất tiền không"]
+    for reply in ("không cần", "không ạ"):  # replies, however short, are still replies
+        plain = CollectingDispatcher()
+        assert await ActionStrayReply().run(
+            plain, make_tracker(text=reply, intent="deny", before=earlier), {}) == []
+        assert responses(plain) == ["utter_anything_else"]
+    assert len(kb.calls) == 1
+
+
 async def test_a_follow_up_is_asked_as_the_question_it_stands_for(
     data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
 ) -> None:

@@ -47,6 +47,8 @@ def test_a_follow_up_is_read_as_the_question_it_stands_for(
     ("mất thẻ bhyt thì sao", ["học phí lớp 1 bao nhiêu"]),
     ("còn lớp 6 thì sao", []),  # nothing to follow
     ("không", ["bhyt học sinh có bắt buộc không"]),  # a reply
+    ("không cần", ["xe đưa đón giá bao nhiêu"]),  # a reply, though "cần" may be an aspect
+    ("không phải", ["xe đưa đón giá bao nhiêu"]),
     ("học phí lớp 1 có tăng không", ["xe đưa đón giá bao nhiêu"]),  # names its subject
 ])
 def test_questions_of_their_own_are_left_alone(current: str, earlier: list[str]) -> None:
