@@ -29,7 +29,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.audience import Known, named_school, school_mentions
+from actions.audience import Known, named_school, school_mentions, teaches
 from actions.followup import (
     QUESTION_SLOT,
     earlier_questions,
@@ -148,6 +148,8 @@ async def answer_question(
     school_named = named_school(question, await known_schools() if schools is None else schools)
     grade = None if named else _slot_text(tracker, "grade")
     school = None if school_named else _slot_text(tracker, "school")
+    if school and named and not teaches(school, named):  # "tiểu học" asked from THCS
+        school = None
     remembered = [SlotSet(QUESTION_SLOT, question), *([SlotSet("grade", named)] if named else []),
                   *([SlotSet("school", school_named)] if school_named else [])]
     sender = sender_of(tracker)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from actions.followup import tokens
 from retrieval.normalize import fold
-from retrieval.schools import School, school_spans
+from retrieval.schools import School, grade_set, school_grades, school_spans
 
 Known = Mapping[School, str]  # the knowledge base's schools and their names
 
@@ -33,3 +33,10 @@ def named_school(text: str, known: Known) -> str | None:
     """The name of the one school of the knowledge base `text` names; None for none or two."""
     found = {school for _, _, school in school_mentions(text, known)}
     return known[found.pop()] if len(found) == 1 else None
+
+
+def teaches(school: str, grade: str) -> bool:
+    """Whether a school teaches a grade or level ("Trường THCS Hòa An", "7" or "6-9"); True when
+    its level is unknown.  A question about "tiểu học" is not about the parent's THCS."""
+    grades = school_grades(school)
+    return grades is None or bool(grade_set(grades) & grade_set(grade))

@@ -54,6 +54,8 @@ _YEAR = re.compile(r"20\d\d")
 _SEMESTER_NUMBER = frozenset({"1", "2", "i", "ii"})
 
 Span = tuple[str, int, int]  # kind, start, end (token positions)
+# A grade and a school level say the same thing (who the question is for): one replaces the other.
+_AXIS = {"grade": "audience", "level": "audience", "semester": "semester", "year": "year"}
 # Units a count question names after "bao nhiêu" / "mấy" ("bao nhiêu ngày"), kept with it.
 _UNITS = frozenset("ngay buoi tiet tien tuan thang lan phut gio mon nguoi dong nam".split())
 _EDGE_PUNCTUATION = ".,?!;:…\"'()[]“”"
@@ -190,9 +192,16 @@ def _with_own_words(before: list[str], now: list[str], begin: int, finish: int,
     if swapped and not rest:
         replacements: list[tuple[int, int, list[str]]] = []
         added: list[str] = []
+        own_kinds = {kind for kind, _, _ in swapped}
+        used: set[Span] = set()
         for kind, start, end in swapped:
-            same = [span for span in earlier if span[0] == kind]
+            # the same kind first ("lớp 7" for "lớp 1"), else the same axis when the follow-up
+            # does not name that kind itself ("trường THCS" for "lớp 1")
+            same = [span for span in earlier if span[0] == kind and span not in used] or \
+                [span for span in earlier if _AXIS[span[0]] == _AXIS[kind]
+                 and span[0] not in own_kinds and span not in used]
             if same:
+                used.add(same[0])
                 replacements.append((same[0][1], same[0][2], own[start:end]))
             else:
                 added += own[start:end]
@@ -202,8 +211,8 @@ def _with_own_words(before: list[str], now: list[str], begin: int, finish: int,
         return " ".join(result + added)
     if not new_subject:
         return None
-    kinds = {kind for kind, _, _ in swapped}
-    context = [word for kind, start, end in earlier if kind not in kinds
+    kinds = {_AXIS[kind] for kind, _, _ in swapped}
+    context = [word for kind, start, end in earlier if _AXIS[kind] not in kinds
                for word in before[start:end]]
     return " ".join([*own, *context, *_asking_words(before, before_folded)])
 

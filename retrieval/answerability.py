@@ -61,7 +61,7 @@ import numpy as np
 from retrieval.bm25 import FOLDED_TERMS, content_segments, terms, tokenize
 from retrieval.fusion import logistic
 from retrieval.normalize import fold, has_diacritics
-from retrieval.schools import asked_schools, schools_in_text
+from retrieval.schools import asked_schools, grade_set, schools_in_text
 
 if TYPE_CHECKING:
     from retrieval.index import DocumentRecord, IndexSnapshot
@@ -202,8 +202,6 @@ def _entity_miss(query: list[str], document: frozenset[str] | set[str],
     named = entities(query)
     if not named:
         return 0.0
-    from retrieval.searcher import grade_set
-
     audience = set(terms(tokenize(f"{record.school or ''} {record.grade or ''}"), FOLDED_TERMS))
     if record.grade:
         audience.update(f"lop_{grade}" for grade in grade_set(record.grade))

@@ -14,6 +14,7 @@ or by capitalised words when it was typed with them ("THCS Nguyễn Trãi").
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -23,7 +24,8 @@ School = tuple[str, str]  # (level key, folded name)
 
 # Folded, expanded level phrases -> level key ("thcs" is expanded before matching).
 LEVELS = {"mam non": "mam_non", "mau giao": "mam_non", "nha tre": "mam_non",
-          "tieu hoc": "tieu_hoc", "trung hoc co so": "co_so", "trung hoc pho thong": "pho_thong"}
+          "tieu hoc": "tieu_hoc", "trung hoc co so": "co_so", "trung hoc pho thong": "pho_thong",
+          "cap 1": "tieu_hoc", "cap 2": "co_so", "cap 3": "pho_thong"}  # "cấp 2" as parents say
 # The grades a school of each level teaches ("1-5"), as documents' `grade` writes them.
 LEVEL_GRADES = {"mam_non": "mầm non", "tieu_hoc": "1-5", "co_so": "6-9", "pho_thong": "10-12"}
 # A level as staff write it in a school's name ("Trường THCS Hòa An").
@@ -118,3 +120,26 @@ def school_label(school: School, written: Iterable[str] = ()) -> str | None:
         if school in schools_in_name(name):
             return name
     return None
+
+
+def grade_set(value: str) -> set[str]:
+    """Grades a value names: "6-9" -> {"6", "7", "8", "9"}, "lớp 1, 2" -> {"1", "2"},
+    "mầm non" -> {"mam non"}."""
+    folded = fold(value)
+    grades: set[str] = set()
+    for start, end in re.findall(r"(\d+)\s*(?:-|–|đến|den)\s*(\d+)", folded):
+        grades.update(str(n) for n in range(int(start), int(end) + 1))
+    grades.update(re.findall(r"\d+", folded))
+    if not grades:
+        for word in ("lop ", "khoi "):
+            folded = folded.replace(word, "")
+        grades.add(folded.strip())
+    return grades
+
+
+@functools.lru_cache(maxsize=256)
+def school_grades(name: str) -> str | None:
+    """The grades a school teaches, from its name's level ("Trường THCS Hòa An" -> "6-9"); None
+    for a name that is not one school's (read once per name: searches ask often)."""
+    levels = {level for level, _ in schools_in_name(name)}
+    return LEVEL_GRADES.get(levels.pop()) if len(levels) == 1 else None

@@ -27,7 +27,7 @@ from retrieval import answerability, fusion, normalize, synonyms
 from retrieval.bm25 import tokenize, top_k
 from retrieval.diacritics import DiacriticRestorer
 from retrieval.index import ChunkRecord, DocumentRecord, IndexSnapshot
-from retrieval.schools import LEVEL_GRADES, School, schools_in_name
+from retrieval.schools import LEVEL_GRADES, School, grade_set, school_grades, schools_in_name
 from retrieval.settings import RetrievalSettings
 from retrieval.types import SearchContext
 
@@ -152,21 +152,6 @@ def _school_key(value: str) -> str:
     return normalize.fold(value).removeprefix("truong ").strip()
 
 
-def grade_set(value: str) -> set[str]:
-    """Grades a value names: "6-9" -> {"6", "7", "8", "9"}, "lớp 1, 2" -> {"1", "2"},
-    "mầm non" -> {"mam non"}."""
-    folded = normalize.fold(value)
-    grades: set[str] = set()
-    for start, end in re.findall(r"(\d+)\s*(?:-|–|đến|den)\s*(\d+)", folded):
-        grades.update(str(n) for n in range(int(start), int(end) + 1))
-    grades.update(re.findall(r"\d+", folded))
-    if not grades:
-        for word in ("lop ", "khoi "):
-            folded = folded.replace(word, "")
-        grades.add(folded.strip())
-    return grades
-
-
 def audience_match(wanted: str, offered: str, grade: bool) -> bool:
     """True when a document's audience (school or grade) includes the asker's."""
     if grade:
@@ -174,16 +159,16 @@ def audience_match(wanted: str, offered: str, grade: bool) -> bool:
     return _school_key(wanted) == _school_key(offered)
 
 
-def document_grades(document: DocumentRecord) -> str | None:
+def document_grades(document: DocumentRecord, belongs_to: frozenset[School] = frozenset()
+                    ) -> str | None:
     """The grades a document is for: its own `grade`, else those of its school's level (a
-    primary school's notice is for grades 1-5)."""
-    return document.grade or (_school_grades(document.school) if document.school else None)
-
-
-@functools.lru_cache(maxsize=256)
-def _school_grades(school: str) -> str | None:
-    """The grades of a school's level, from its name (read once per name: searches ask often)."""
-    levels = {level for level, _ in schools_in_name(school)}
+    primary school's notice is for grades 1-5): its `school`, else the one level of the schools
+    it belongs to (`belongs_to`, see `preference`)."""
+    if document.grade:
+        return document.grade
+    if document.school:
+        return school_grades(document.school)
+    levels = {level for level, _ in belongs_to}
     return LEVEL_GRADES.get(levels.pop()) if len(levels) == 1 else None
 
 
@@ -213,7 +198,7 @@ def preference(document: DocumentRecord, context: SearchContext, settings: Retri
         elif document.school:  # names that do not read as a level and a name
             matches.append(audience_match(context.school, document.school, False))
     if context.grade:
-        offered = document_grades(document)
+        offered = document_grades(document, belongs_to)
         if offered:
             matches.append(audience_match(context.grade, offered, True))
     for match in matches:
@@ -270,7 +255,7 @@ class Searcher:
                 valid[document.id] = in_force(document, today, settings)
             total = score + preference(document, context, settings,
                                        self.snapshot.document_schools(document.id)
-                                       if context.school else frozenset())
+                                       if context.school or context.grade else frozenset())
             if not valid[document.id]:
                 if recent(document, today, settings) and total > shadow:
                     shadow, shadow_doc = total, document

@@ -69,7 +69,12 @@ class RetrievalSettings(BaseSettings):
         default=0.05, description="Added when a document's school/grade matches the asker's."
     )
     audience_penalty: float = Field(
-        default=0.05, description="Subtracted when a document is for another school/grade."
+        default=0.0,
+        description=(
+            "Subtracted when a document is for another school/grade. 0: another school's "
+            "notice on the topic asked beats the asker's school's notice on another topic "
+            "(BENCHMARKS.md, conversation context)."
+        ),
     )
     answerability_model: str = Field(
         default="",

@@ -292,6 +292,9 @@ SCHOOLS = {("co_so", "hoa an"): "Trường THCS Hòa An", ("tieu_hoc", "hoa an")
     ("Trường Tiểu học Hòa An nghỉ tết mấy ngày", None, None, "Trường Tiểu học Hòa An"),
     ("trường thpt hòa an nghỉ tết mấy ngày", None, None, None),  # no document of theirs
     ("trường hòa an nghỉ tết mấy ngày", None, None, None),  # which of the two?
+    # a question for another level than the conversation's school is searched without it
+    ("các cháu tiểu học có học thứ bảy không", "Trường THCS Hòa An", None, None),
+    ("cấp 2 có câu lạc bộ gì", "Trường THCS Hòa An", "Trường THCS Hòa An", None),
 ])
 async def test_the_school_comes_from_the_conversation_and_is_kept_from_questions(
     data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher,
@@ -303,7 +306,7 @@ async def test_the_school_comes_from_the_conversation_and_is_kept_from_questions
     [(_, context)] = kb.calls
     assert context is not None and context.school == searched
     assert [e["value"] for e in events if e.get("name") == "school"] == ([kept] if kept else [])
-    assert stored_questions()[0].school == (kept or slot)
+    assert stored_questions()[0].school == (kept or searched)  # the school it is about
 
 
 async def test_a_message_that_only_tells_the_school_sets_the_audience_and_is_not_searched(

@@ -30,6 +30,10 @@ from actions.followup import earlier_questions, grade_label, resolve, stated_gra
     ("hạn nộp", ["học phí lớp 1 bao nhiêu"], "học phí lớp 1 hạn nộp"),  # "phí" is its name
     ("còn lớp 7 trường thcs thì sao", ["lịch nghỉ tết trường tiểu học lớp 1"],
      "lịch nghỉ tết trường trung học cơ sở lớp 7"),
+    # a level replaces a grade and a grade a level: both say who the question is for
+    ("còn trường thcs thì sao", ["học phí lớp 1 bao nhiêu"], "học phí trung học cơ sở bao nhiêu"),
+    ("còn lớp 6 thì sao", ["học phí tiểu học bao nhiêu"], "học phí lớp 6 bao nhiêu"),
+    ("còn cấp 2 thì sao", ["học phí lớp 1 bao nhiêu"], "học phí cấp 2 bao nhiêu"),
     # a follow-up of a follow-up builds on the question the first one stood for
     ("còn lớp 8?", ["còn lớp 7 thì sao", "lịch thi cuối kỳ lớp 6 ngày nào"],
      "lịch thi cuối kỳ lớp 8 ngày nào"),

@@ -10,11 +10,11 @@ from fake_kb import FakeEmbedder, add_document, make_settings, set_status
 
 from retrieval.answerability import FEATURES
 from retrieval.index import DocumentRecord, index_dir, load_snapshot, sync_index
+from retrieval.schools import grade_set
 from retrieval.searcher import (
     Searcher,
     audience_match,
     document_grades,
-    grade_set,
     in_force,
     preference,
     without_address,
