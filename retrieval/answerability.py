@@ -24,7 +24,10 @@ cover, not only at how similar it is:
   its document's text nor its title and audience (school, grades) mention, or a school
   ("THPT Hòa An") its document neither belongs to nor mentions while it belongs to another
   school or no document belongs to the one asked about (`retrieval.schools`), or a semester
-  ("học kỳ 2", "hk2") when the document's title names only the other one;
+  ("học kỳ 2", "hk2") when the document's title names only the other one, or a level as
+  parents say it ("cấp 1") when the document belongs only to schools of other levels.  These
+  are read in the question as typed, not in the synonym variant its document matched best
+  ("cấp 1" for "tiểu học" is a variant, and "cấp" and "1" are in many notices);
 - shadowed: a document out of force (expired or not yet valid) matched about as well as the
   best document in force (1 when at least as well, 0 when 0.1 or more behind in fused score),
   so the question may well be about the period that document covers.  Not when the best is an
@@ -76,6 +79,9 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 Z_LIMIT = 3.0  # standardised features are clipped to ±Z_LIMIT (see Model.probability)
 _SEMESTER = {"1": 1, "i": 1, "2": 2, "ii": 2}  # folded word after "kỳ"/"kì" -> semester
 _LEVELS = ("mam_non", "tieu_hoc", "co_so", "pho_thong", "dai_hoc", "mau_giao")
+# Levels as parents say them (folded pair terms) -> the level key of `retrieval.schools`, which
+# is also the pair term a document writing the level out contains ("tiểu học" -> "tieu_hoc").
+_SPOKEN_LEVELS = {"cap_1": "tieu_hoc", "cap_2": "co_so", "cap_3": "pho_thong"}
 # Grades each school level teaches (folded level term -> grades), for school-wide documents.
 _LEVEL_GRADES = {"tieu_hoc": range(1, 6), "co_so": range(6, 10), "pho_thong": range(10, 13)}
 # Words of conversation that never name a subject (folded); left out of `subject_miss`.
@@ -153,6 +159,7 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence,
     cosines = [score for _, score in evidence.dense_ranking[:10]]
     dense_top = _top_doc(evidence.dense_ranking, snapshot)
     lexical_top = _top_doc(evidence.lexical_ranking, snapshot)
+    asked = query_terms(list(result.query_tokens))
     return {
         "dense": _scale(best.dense, evidence.dense_low, evidence.dense_high),
         "dense_spread": _scale(cosines[0] - float(np.mean(cosines)), 0.0, 0.1) if cosines else 0.0,
@@ -163,10 +170,13 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence,
         "phrase_miss": 1.0 - _share(pairs, document, idf) if pairs else 0.0,
         "subject_miss": _subject_miss(query, document, idf),
         "unknown": 1.0 - _share(query, {t for t in query if frequency.get(t)}, idf),
-        "entity_miss": max(_entity_miss(query, document, best.document),
+        # the years, grades and levels of the question as typed: a synonym variant may trade
+        # "tiểu học" for "cấp 1", which is not one (and the exam notice of the THCS has "cấp")
+        "entity_miss": max(_entity_miss(asked, document, best.document),
                            _semester_miss(result.query_tokens, best.document.title),
                            _school_miss(result.query_tokens, evidence.question, best.document.id,
-                                        snapshot)),
+                                        snapshot),
+                           _spoken_level_miss(asked, document, best.document.id, snapshot)),
         "shadowed": min(1.0, max(0.0, 1.0 + (evidence.shadow_score - best.score) / 0.1))
         if evidence.shadow_score > 0 and not _answers_for_now(query, best.document, evidence)
         else 0.0,
@@ -211,7 +221,22 @@ def _entity_miss(query: list[str], document: frozenset[str] | set[str],
         for level, grades in _LEVEL_GRADES.items():
             if level in named_by:
                 audience.update(f"{word}_{grade}" for grade in grades for word in ("lop", "khoi"))
-    return float(any(term not in document and term not in audience for term in named))
+    spoken = {level: term for term, level in _SPOKEN_LEVELS.items()}  # "tieu_hoc" -> "cap_1"
+    return float(any(term not in document and term not in audience
+                     and spoken.get(term.removeprefix("~")) not in document for term in named))
+
+
+def _spoken_level_miss(query: list[str], document: frozenset[str] | set[str], doc_id: str,
+                       snapshot: IndexSnapshot) -> float:
+    """1 when the question names a level as parents say it ("cấp 1") and its document belongs
+    only to schools of other levels without naming that one ("kiểm tra cuối kỳ cấp 1" asked of
+    the THCS's exam notice).  Unlike a level written out ("tiểu học", `_entity_miss`), a
+    document for everyone need not name it: "cấp 2" is rarely how a decree or an FAQ says it."""
+    asked = {_SPOKEN_LEVELS[term.removeprefix("~")] for term in query
+             if term.removeprefix("~") in _SPOKEN_LEVELS}
+    owners = {level for level, _ in snapshot.document_schools(doc_id)}
+    return float(bool(owners) and any(level not in owners and level not in document
+                                      for level in asked))
 
 
 def semesters(tokens: list[str]) -> set[int]:

@@ -121,3 +121,18 @@ def test_where_a_question_names_a_school() -> None:
     [(start, end, school)] = school_spans(words, NAMES)
     assert school == ("co_so", "hoa an")
     assert words[start:end] == ["truong", "trung", "hoc", "co", "so", "hoa", "an"]
+
+
+def test_a_level_as_parents_say_it_misses_only_at_another_levels_school() -> None:
+    from retrieval.answerability import _spoken_level_miss, query_terms
+    from retrieval.bm25 import FOLDED_TERMS, terms
+
+    def miss(question: str, doc_id: str) -> float:
+        text = " ".join(chunk.text for chunk in SNAPSHOT.chunks.values() if chunk.doc_id == doc_id)
+        return _spoken_level_miss(query_terms(tokens(question)),
+                                  set(terms(tokens(text), FOLDED_TERMS)), doc_id, SNAPSHOT)
+
+    assert miss("câu lạc bộ của cấp 1", "clb") == 1.0  # the THCS's notice
+    assert miss("cấp 2 có câu lạc bộ gì", "clb") == 0.0
+    assert miss("học phí cấp 2", "fees") == 0.0  # for everyone: need not say "cấp 2" its way
+    assert miss("câu lạc bộ bóng đá", "clb") == 0.0

@@ -120,3 +120,33 @@ def test_a_group_staff_save_is_used_by_the_running_searcher(searcher: Searcher) 
     after = searcher.search(question, today)  # same searcher, same index version
     assert after.hits[0].document.id == "tien-an" and after.hits[0].lexical > 0.6
     assert after.features["doc_cover"] > before.features["doc_cover"]
+
+
+def test_a_level_and_how_parents_say_it_are_one_group() -> None:
+    groups = load_groups()
+    assert (("trung", "học", "cơ", "sở"), ("cấp", "2")) in groups
+    assert (("tiểu", "học"), ("cấp", "1")) in groups
+
+
+def test_the_level_asked_is_the_questions_own_whatever_phrasing_matched_best(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The variant "cấp 1" covers more of this notice ("cấp độ 1") than "tiểu học" does, but the
+    # question asks about the primary school, which the notice never names.
+    monkeypatch.setenv("BOT_DATA_DIR", str(tmp_path))
+    reset_caches()
+    add_document(tmp_path, "thi-thcs", "Lịch kiểm tra cuối kỳ", [
+        (None, "Kiểm tra cuối kỳ 1 các môn cấp độ 1 vào thứ Hai ngày 21/12."),
+    ], kind="announcement")
+    add_document(tmp_path, "th", "Trường tiểu học", [(None, "Trường tiểu học có 20 lớp.")])
+    settings = make_settings(tmp_path)
+    sync_index(settings, embedder=FakeEmbedder())
+    snapshot = load_snapshot(index_dir(settings))
+    assert snapshot is not None
+    searcher = Searcher(snapshot, FakeEmbedder(), settings)
+    today = SearchContext(today=dt.date(2026, 12, 1))
+    asked = searcher.search("kiểm tra cuối kỳ 1 tiểu học ngày nào", today)
+    assert asked.hits[0].document.id == "thi-thcs" and asked.features["entity_miss"] == 1.0
+    spoken = searcher.search("kiểm tra cuối kỳ 1 cấp 1 ngày nào", today)
+    assert spoken.hits[0].document.id == "thi-thcs" and spoken.features["entity_miss"] == 0.0
+    reset_caches()
