@@ -206,6 +206,11 @@ def _with_own_words(before: list[str], now: list[str], begin: int, finish: int,
             else:
                 added += own[start:end]
         result = list(before)
+        # a grade the question lacked goes before its asking words ("học phí lớp 6 bao nhiêu")
+        asking = _asking_start(before_folded)
+        if added and asking is not None:
+            replacements.append((asking, asking, added))
+            added = []
         for at, until, words in sorted(replacements, reverse=True):  # right to left
             result[at:until] = words
         return " ".join(result + added)
@@ -215,6 +220,14 @@ def _with_own_words(before: list[str], now: list[str], begin: int, finish: int,
     context = [word for kind, start, end in earlier if _AXIS[kind] not in kinds
                for word in before[start:end]]
     return " ".join([*own, *context, *_asking_words(before, before_folded)])
+
+
+def _asking_start(folded: list[str]) -> int | None:
+    """Where a question's asking words begin ("bao nhiêu", "khi nào", "thế nào"; not a closing
+    "không" or "có … không", which a grade does not go before), if it has any."""
+    starts = [start for phrase in _ASKING if len(phrase) > 1 and phrase[0] != "co"
+              for start in range(len(folded)) if _starts(folded, start, phrase)]
+    return min(starts) if starts else None
 
 
 def _asking_words(words: list[str], folded: list[str]) -> list[str]:

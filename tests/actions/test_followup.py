@@ -19,7 +19,7 @@ from actions.followup import earlier_questions, grade_label, resolve, stated_gra
     ("còn năm 2027 thì sao", ["nghỉ tết 2026 từ ngày nào"], "nghỉ tết 2027 từ ngày nào"),
     # dates keep their slash; a count keeps its unit
     ("còn nghỉ 30/4 thì sao", ["nghỉ tết bao nhiêu ngày?"], "nghỉ 30/4 bao nhiêu ngày"),
-    ("lớp 6 thì sao", ["học phí năm nay bao nhiêu"], "học phí năm nay bao nhiêu lớp 6"),
+    ("lớp 6 thì sao", ["học phí năm nay bao nhiêu"], "học phí năm nay lớp 6 bao nhiêu"),
     # an aspect asked alone is asked of the previous question's subject
     ("giá bao nhiêu", ["đăng ký xe đưa đón ở đâu"], "xe đưa đón giá bao nhiêu"),
     ("mấy giờ", ["họp phụ huynh cuối kỳ 1 ngày nào"], "họp phụ huynh cuối kỳ 1 mấy giờ"),
@@ -34,6 +34,9 @@ from actions.followup import earlier_questions, grade_label, resolve, stated_gra
     ("còn trường thcs thì sao", ["học phí lớp 1 bao nhiêu"], "học phí trung học cơ sở bao nhiêu"),
     ("còn lớp 6 thì sao", ["học phí tiểu học bao nhiêu"], "học phí lớp 6 bao nhiêu"),
     ("còn cấp 2 thì sao", ["học phí lớp 1 bao nhiêu"], "học phí cấp 2 bao nhiêu"),
+    # a grade the question lacked goes before its asking words, not after a closing "không"
+    ("còn cấp 1 thì sao", ["lịch kiểm tra khi nào"], "lịch kiểm tra cấp 1 khi nào"),
+    ("còn lớp 6 thì sao", ["học phí có được miễn không"], "học phí có được miễn không lớp 6"),
     # a follow-up of a follow-up builds on the question the first one stood for
     ("còn lớp 8?", ["còn lớp 7 thì sao", "lịch thi cuối kỳ lớp 6 ngày nào"],
      "lịch thi cuối kỳ lớp 8 ngày nào"),
