@@ -32,6 +32,9 @@ RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 MODELS_DIR = ROOT / "models"
 HOST = "127.0.0.1"
 LOG_TAIL_LINES = 40
+# How long a Redis another stack started may take to go away before it is reused: that stack's
+# own stop (app, Rasa, action server, each up to 15 s) comes first.
+STOPPING_GRACE = 45.0
 
 
 class ServiceError(RuntimeError):
@@ -82,6 +85,43 @@ def redis_answers(port: int, host: str = HOST, timeout: float = 1.0) -> bool:
             return sock.recv(64).startswith(b"+PONG")
     except OSError:
         return False
+
+
+def redis_dir(port: int, host: str = HOST, timeout: float = 1.0) -> Path | None:
+    """The working directory of the Redis on host:port (CONFIG GET dir), None when unknown."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(b"*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n")
+            reply = b""
+            while reply.count(b"\r\n") < 5 and not reply.startswith(b"-"):
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+    except OSError:
+        return None
+    # *2 $3 dir $<n> <path>
+    lines = reply.split(b"\r\n")
+    return Path(lines[4].decode()) if len(lines) > 4 and lines[2] == b"dir" else None
+
+
+def started_by_a_stack(port: int) -> bool:
+    """True when the Redis on `port` was started by a `Stack` (its working directory is one of
+    the "redis-*" folders `start_redis` makes next to redis.log): it goes when that stack stops,
+    so it is not one to keep using."""
+    folder = redis_dir(port)
+    return folder is not None and folder.name.startswith("redis-") and \
+        (folder.parent / "redis.log").exists()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.3) -> bool:
+    """Poll `condition` until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return condition()
 
 
 def http_status(url: str, timeout: float = 2.0) -> int | None:
@@ -230,6 +270,13 @@ class Stack:
         answering on that port is used as it is (and not stopped)."""
         self.redis_url = f"redis://{HOST}:{port}/{db}"
         url = self.redis_url
+        # Another stack's Redis is reused only if it outlives a grace period: the run it belongs
+        # to may be stopping (`make run` again right after Ctrl-C) and would take it along.
+        if reuse and redis_answers(port) and started_by_a_stack(port):
+            print(f"Redis {HOST}:{port} thuộc một lần chạy khác, chờ nó dừng / belongs to another "
+                  f"run, waiting up to {STOPPING_GRACE:g} s for it to stop …", file=sys.stderr,
+                  flush=True)
+            wait_until(lambda: not redis_answers(port), STOPPING_GRACE)
         if reuse and redis_answers(port):
             service = Service("redis", url, None)
             self.services["redis"] = service

@@ -22,7 +22,9 @@ def load_services() -> ModuleType:
 services = load_services()
 
 
-def test_redis_starts_answers_is_reused_and_stops(tmp_path: Path) -> None:
+def test_redis_starts_answers_is_reused_and_stops(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(services, "STOPPING_GRACE", 0.5)  # not stopping: reused after it
     port = services.free_port()
     with services.Stack(tmp_path / "logs") as stack:
         redis = stack.start_redis(port)
@@ -32,6 +34,31 @@ def test_redis_starts_answers_is_reused_and_stops(tmp_path: Path) -> None:
         with services.Stack(tmp_path / "other") as second:
             reused = second.start_redis(port, reuse=True)
             assert reused.pid is None  # not started, so not stopped by `second`
+        assert services.redis_answers(port)
+    assert not services.redis_answers(port)
+
+
+def test_a_redis_another_stack_started_is_reused_only_if_it_does_not_go_away(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    monkeypatch.setattr(services, "STOPPING_GRACE", 10.0)
+    port = services.free_port()
+    first = services.Stack(tmp_path / "first")
+    first.start_redis(port)
+    assert services.started_by_a_stack(port)
+    # the first run stops while the second starts: the second waits and starts its own
+    stopping = threading.Timer(1.0, first.stop_all)
+    stopping.start()
+    with services.Stack(tmp_path / "second") as second:
+        redis = second.start_redis(port, reuse=True)
+        stopping.join()
+        assert redis.pid is not None and services.redis_answers(port)
+        # a run that is not stopping: its Redis is reused after the grace period
+        monkeypatch.setattr(services, "STOPPING_GRACE", 0.5)
+        with services.Stack(tmp_path / "third") as third:
+            assert third.start_redis(port, reuse=True).pid is None
         assert services.redis_answers(port)
     assert not services.redis_answers(port)
 
