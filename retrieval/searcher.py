@@ -14,6 +14,7 @@ without `valid_until` expires at the end of the school year it belongs to (31 Au
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -27,7 +28,14 @@ from retrieval import answerability, fusion, normalize, synonyms
 from retrieval.bm25 import tokenize, top_k
 from retrieval.diacritics import DiacriticRestorer
 from retrieval.index import ChunkRecord, DocumentRecord, IndexSnapshot
-from retrieval.schools import LEVEL_GRADES, School, grade_set, school_grades, schools_in_name
+from retrieval.schools import (
+    LEVEL_GRADES,
+    School,
+    asked_schools,
+    grade_set,
+    school_grades,
+    schools_in_name,
+)
 from retrieval.settings import RetrievalSettings
 from retrieval.types import SearchContext
 
@@ -226,6 +234,8 @@ class Searcher:
         tokens = tokenize(question)
         if not tokens or not self.snapshot.chunks:
             return SearchResult([], 0.0, tokens)
+        if not context.school:  # "lịch kiểm tra THCS Hòa An": that school's documents first
+            context = dataclasses.replace(context, school=self._school_asked(tokens))
         # the question and its synonym variants ("phụ huynh" ~ "cha mẹ học sinh"), found once
         phrasings = [tokens, *synonyms.variants(tokens, synonyms.groups_for(self.settings.data_dir))]
         dense, lexical, dense_ranking, lexical_ranking = self._candidates(question, phrasings)
@@ -271,6 +281,13 @@ class Searcher:
             result.features = answerability.features(result, self.snapshot, evidence, phrasings)
             result.confidence = self.model.confidence(result.features)
         return result
+
+    def _school_asked(self, tokens: list[str]) -> str | None:
+        """The name of the one school of the knowledge base the question names, if any."""
+        asked = asked_schools([normalize.fold(token) for token in tokens],
+                              self.snapshot.school_names())
+        labels = self.snapshot.school_labels()
+        return labels.get(asked.pop()) if len(asked) == 1 else None
 
     def _lexical_shares(self, phrasings: list[list[str]]) -> np.ndarray:
         """Each chunk's BM25 share of the question (aligned with `bm25.ids()`), the best one of

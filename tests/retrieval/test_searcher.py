@@ -118,6 +118,16 @@ def test_asker_school_boosts_matching_audience(searcher: Searcher) -> None:
     assert with_b.index("dong-phuc-b") < with_b.index("dong-phuc-a")
 
 
+def test_a_question_naming_a_school_is_searched_with_it_as_the_askers(searcher: Searcher) -> None:
+    for school, first in (("A", "dong-phuc-a"), ("b", "dong-phuc-b")):
+        question = f"đồng phục trường tiểu học {school} mặc áo trắng quần xanh"
+        found = searcher.search(question, SearchContext(today=TODAY))
+        assert [hit.document.id for hit in found.best_per_document()][0] == first
+        named = searcher.search(question, SearchContext(school=f"Trường Tiểu học {school.upper()}",
+                                                        today=TODAY))
+        assert [hit.score for hit in found.hits] == [hit.score for hit in named.hits]
+
+
 def test_a_school_is_matched_however_its_name_is_written_and_by_the_schools_a_document_belongs_to(
 ) -> None:
     settings = RetrievalSettings(audience_boost=0.05, audience_penalty=0.05, faq_boost=0.0,
