@@ -216,8 +216,12 @@ class ActionAnswerQuestion(Action):
         grade = stated_grade(question, [(start, end) for start, end, _ in mentions])
         if grade is not None:  # "con tôi học lớp 3": the audience of what follows, no question
             school = named_school(question, schools)
-            if school:  # "con tôi học trường THCS Hòa An"
-                dispatcher.utter_message(response="utter_school_noted", school_label=school)
+            if school:  # "con tôi học trường THCS Hòa An", "cháu học lớp 2 trường tiểu học Hòa An"
+                if grade.isdigit():
+                    dispatcher.utter_message(response="utter_grade_school_noted", school_label=school,
+                                             grade_label=grade_label(grade))
+                else:
+                    dispatcher.utter_message(response="utter_school_noted", school_label=school)
                 return [SlotSet("grade", grade), SlotSet("school", school)]
             dispatcher.utter_message(response="utter_grade_noted", grade_label=grade_label(grade))
             return [SlotSet("grade", grade)]

@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 
 from retrieval.normalize import expand, fold
-from retrieval.schools import LEVEL_GRADES, LEVELS
+from retrieval.schools import LEVEL_GRADES, LEVELS, grade_set
 
 MAX_WORDS = 5
 _LEADS = (("the", "con"), ("vay", "con"), ("the", "thi"), ("vay", "thi"), ("con",))
@@ -277,13 +277,15 @@ def grade_named(text: str) -> str | None:
     """The grade a question is about, for the conversation's audience context: "lớp 6" -> "6",
     "trường tiểu học" -> "1-5"; None when it names none, or several."""
     words = [fold(token) for token in tokens(text)]
-    named = set()
+    grades, levels = set(), set()
     for kind, start, end in _entities(words):
         if kind == "grade":
-            named.add(words[start + 1])
+            grades.add(words[start + 1])
         elif kind == "level":
-            named.add(LEVEL_GRADES[LEVELS[" ".join(words[start:end])]])
-    return named.pop() if len(named) == 1 else None
+            levels.add(LEVEL_GRADES[LEVELS[" ".join(words[start:end])]])
+    if len(grades) == 1 and all(grades <= grade_set(level) for level in levels):
+        return grades.pop()  # "lớp 2 trường tiểu học": the grade says more than its level
+    return levels.pop() if not grades and len(levels) == 1 else None
 
 
 # Words of "con tôi đang học lớp 3 ạ" besides the grade: the message says which grade, nothing else.

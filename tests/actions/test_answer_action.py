@@ -321,6 +321,19 @@ async def test_a_message_that_only_tells_the_school_sets_the_audience_and_is_not
     assert kb.calls == [] and stored_questions() == []
 
 
+async def test_a_message_that_tells_grade_and_school_keeps_both(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    kb = use_kb(ANSWERED, SCHOOLS)
+    tracker = make_tracker(text="con tôi học lớp 2 trường tiểu học hòa an", intent="ask_question")
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert events == [SlotSet("grade", "2"), SlotSet("school", "Trường Tiểu học Hòa An")]
+    [noted] = dispatcher.messages
+    assert noted["response"] == "utter_grade_school_noted"
+    assert (noted["grade_label"], noted["school_label"]) == ("lớp 2", "Trường Tiểu học Hòa An")
+    assert kb.calls == []
+
+
 async def test_help_shows_the_menu_unless_it_follows_up_the_last_question(
     data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
 ) -> None:

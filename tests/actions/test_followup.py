@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.followup import earlier_questions, grade_label, resolve, stated_grade
+from actions.followup import earlier_questions, grade_label, grade_named, resolve, stated_grade
 
 
 @pytest.mark.parametrize(("current", "earlier", "meant"), [
@@ -88,9 +88,17 @@ def test_earlier_questions_are_the_questions_this_session_searched_newest_first(
     ("bé nhà mình học mầm non", "mầm non"), ("con em đang học trường tiểu học", "1-5"),
     ("học phí lớp 3", None), ("con tôi học lớp 3 thì học phí bao nhiêu", None),
     ("con học lớp 3?", None), ("lớp 3 học mấy buổi", None),
+    ("con tôi học lớp 2 trường tiểu học", "2"),  # the grade says more than its level
+    ("cháu học cấp 2", "6-9"), ("lớp 7 trường tiểu học", None),  # which one?
 ])
 def test_a_message_that_only_tells_the_grade(text: str, grade: str | None) -> None:
     assert stated_grade(text) == grade
+
+
+def test_a_question_names_one_grade_or_level() -> None:
+    assert grade_named("học phí lớp 6 thcs hòa an") == "6"
+    assert grade_named("học phí cấp 1") == "1-5"
+    assert grade_named("lớp 2 và lớp 3 học mấy buổi") is None
 
 
 def test_grades_are_named_back_as_parents_say_them() -> None:
