@@ -29,6 +29,7 @@ import os
 import shutil
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -188,8 +189,11 @@ class IndexSnapshot:
                     written.setdefault(school, label)
                 schools[document.id] = frozenset(found)
             self._owned_schools = frozenset().union(*schools.values())
-            staff = [document.school for document in self.documents.values() if document.school]
-            staff += [document.issuer for document in self.documents.values() if document.issuer]
+            # the spelling most documents use first ("Trường THCS Hòa An" over "THCS Hòa An")
+            schools_written = Counter(d.school for d in self.documents.values() if d.school)
+            issuers = Counter(d.issuer for d in self.documents.values() if d.issuer)
+            staff = [name for written_names in (schools_written, issuers) for name in
+                     sorted(written_names, key=lambda name: (-written_names[name], name))]
             labels = {school: school_label(school, staff) or written.get(school)
                       for school in self._owned_schools}
             self._school_labels = {school: label for school, label in labels.items() if label}

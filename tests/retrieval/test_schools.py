@@ -114,6 +114,10 @@ def test_each_school_is_shown_with_the_name_staff_or_its_letterhead_give_it() ->
         ("tieu_hoc", "hoa an"): "Trường Tiểu học Hòa An",
         ("pho_thong", "ung van khiem"): "Trường THPT Ung Văn Khiêm",
     }  # a school only mentioned ("ví dụ …") has no documents of its own
+    spelled = _snapshot(*[(DocumentRecord(id=f"d{n}", title="Thông báo", school=name), "Nội dung.")
+                          for n, name in enumerate(["THCS Hòa An", "Trường THCS Hòa An",
+                                                    "Trường THCS Hòa An"])])
+    assert spelled.school_labels() == {("co_so", "hoa an"): "Trường THCS Hòa An"}  # most used
 
 
 def test_where_a_question_names_a_school() -> None:
