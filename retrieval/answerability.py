@@ -64,7 +64,7 @@ import numpy as np
 from retrieval.bm25 import FOLDED_TERMS, content_segments, terms, tokenize
 from retrieval.fusion import logistic
 from retrieval.normalize import fold, has_diacritics
-from retrieval.schools import asked_schools, grade_set, schools_in_text
+from retrieval.schools import LEVELS, asked_schools, grade_set, schools_in_text
 
 if TYPE_CHECKING:
     from retrieval.index import DocumentRecord, IndexSnapshot
@@ -79,9 +79,10 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 Z_LIMIT = 3.0  # standardised features are clipped to ±Z_LIMIT (see Model.probability)
 _SEMESTER = {"1": 1, "i": 1, "2": 2, "ii": 2}  # folded word after "kỳ"/"kì" -> semester
 _LEVELS = ("mam_non", "tieu_hoc", "co_so", "pho_thong", "dai_hoc", "mau_giao")
-# Levels as parents say them (folded pair terms) -> the level key of `retrieval.schools`, which
-# is also the pair term a document writing the level out contains ("tiểu học" -> "tieu_hoc").
-_SPOKEN_LEVELS = {"cap_1": "tieu_hoc", "cap_2": "co_so", "cap_3": "pho_thong"}
+# Levels as parents say them, as pair terms ("cap_2") -> the level key of `retrieval.schools`,
+# which is also the pair term a document writing the level out contains ("co_so").
+_SPOKEN_LEVELS = {phrase.replace(" ", "_"): level for phrase, level in LEVELS.items()
+                  if phrase.startswith("cap ")}
 # Grades each school level teaches (folded level term -> grades), for school-wide documents.
 _LEVEL_GRADES = {"tieu_hoc": range(1, 6), "co_so": range(6, 10), "pho_thong": range(10, 13)}
 # Words of conversation that never name a subject (folded); left out of `subject_miss`.
