@@ -109,15 +109,17 @@ def _store_question(sender: Sender, question: str, answer: Answer, school: str |
         return row.id
 
 
-def answer_meta(answer: Answer) -> dict[str, Any]:
-    """The machine-readable part of a reply that the connectors log and show (sources, links)."""
-    return {
+def answer_meta(answer: Answer, school: str | None = None) -> dict[str, Any]:
+    """The machine-readable part of a reply that the connectors log and show (sources, links),
+    with the school the question was asked for when known (the conversation log keeps it)."""
+    meta = {
         "kind": "answer_meta",
         "answered": answer.answered,
         "tentative": answer.tentative,
         "confidence": round(float(answer.confidence), 4),
         "sources": [source.to_json() for source in answer.sources],
     }
+    return {**meta, "school": school} if school else meta
 
 
 def _slot_text(tracker: Tracker, name: str) -> str | None:
@@ -176,7 +178,7 @@ async def answer_question(
                 sender.user_hash, answer.answered, answer.tentative, answer.confidence,
                 question_id)
     dispatcher.utter_message(text=answer.answer)
-    dispatcher.utter_message(json_message=answer_meta(answer))
+    dispatcher.utter_message(json_message=answer_meta(answer, school_named or school))
     last_id = float(question_id) if question_id is not None else None
     if answer.answered:
         dispatcher.utter_message(response="utter_ask_helpful")

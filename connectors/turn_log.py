@@ -57,6 +57,7 @@ class TurnLog:
             "confidence": meta.get("confidence"),
             "sources": list(meta.get("sources") or []),
             "latency_ms": round(latency_ms, 1),
+            "school": meta.get("school") or None,
         }
 
     async def record(

@@ -307,6 +307,8 @@ async def test_the_school_comes_from_the_conversation_and_is_kept_from_questions
     assert context is not None and context.school == searched
     assert [e["value"] for e in events if e.get("name") == "school"] == ([kept] if kept else [])
     assert stored_questions()[0].school == (kept or searched)  # the school it is about
+    [meta] = [m["custom"] for m in dispatcher.messages if m.get("custom")]
+    assert meta.get("school") == (kept or searched)  # for the conversation log
 
 
 async def test_a_message_that_only_tells_the_school_sets_the_audience_and_is_not_searched(

@@ -23,7 +23,8 @@ MESSAGE = IncomingMessage(
 REPLIES = [
     OutgoingMessage(
         text="Được miễn học phí.",
-        meta={"answered": True, "confidence": 0.8, "sources": [{"doc_id": "faq-1"}]},
+        meta={"answered": True, "confidence": 0.8, "sources": [{"doc_id": "faq-1"}],
+              "school": "Trường Tiểu học Hòa An"},
     ),
     OutgoingMessage(
         text="Có hữu ích không?", quick_replies=[QuickReply("👍", "/rate_answer_good")]
@@ -55,6 +56,7 @@ async def test_a_turn_is_stored_with_a_hashed_sender_and_redacted_text(data_dir:
         assert (turn.channel, turn.message_id) == ("web", "m-1")
         assert (turn.answered, turn.confidence, turn.latency_ms) == (True, 0.8, 123.5)
         assert turn.sources == [{"doc_id": "faq-1"}]
+        assert turn.school == "Trường Tiểu học Hòa An"  # staff filter the log by school
     assert (data_dir / "bot.sqlite3").exists()
 
 
@@ -65,6 +67,7 @@ async def test_a_button_turn_without_an_answer_records_its_payload_and_no_meta()
     await log.record(pressed, [OutgoingMessage(text="Cảm ơn!")], latency_ms=5)
     assert rows[0]["text"] == "/rate_answer_good"
     assert (rows[0]["answered"], rows[0]["confidence"], rows[0]["sources"]) == (None, None, [])
+    assert rows[0]["school"] is None
 
 
 async def test_a_failed_write_is_logged_and_swallowed(caplog: pytest.LogCaptureFixture) -> None:

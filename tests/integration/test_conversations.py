@@ -179,7 +179,9 @@ def test_the_school_a_parent_names_goes_with_their_questions_and_tickets(
     with bot.db() as db:
         [question] = db.scalars(select(Question).where(Question.user_hash == parent.user_hash))
         ticket = db.scalars(select(Ticket).where(Ticket.reference == reference)).one()
-    assert question.school == ticket.school == "Trường THCS Hòa An"
+        [answered] = db.scalars(select(Turn).where(Turn.user_hash == parent.user_hash,
+                                                   Turn.answered.is_(True)))
+    assert question.school == ticket.school == answered.school == "Trường THCS Hòa An"
 
 
 def test_an_off_topic_message_is_refused_politely_and_not_queued_for_staff(
