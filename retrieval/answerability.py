@@ -7,7 +7,8 @@ cover, not only at how similar it is:
 
 - dense, dense_spread: cosine of the best chunk (scaled) and how far it stands out of the dense
   top ten (a flat similarity profile means nothing in particular matched);
-- margin: how far the best document leads the next one in the fused score;
+- margin: how far the best document leads the next one in the fused score (without what the
+  asker's school and grade added: they order the hits, they are no evidence of an answer);
 - agreement: dense and BM25 put the same document first;
 - chunk_cover, doc_cover: idf-weighted share of the question's content terms (accent-folded,
   abbreviations expanded, question words removed) in the best chunk with its title and
@@ -156,7 +157,10 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence,
     idf = {term: bm25.idf(term) for term in query}
     frequency = bm25.document_frequency()
     pairs = [term for term in query if "_" in term]
-    others = [hit.score for hit in result.hits if hit.document.id != best.document.id]
+    # the lead in evidence: what the asker's school and grade added orders the hits, it says
+    # nothing about whether the best one answers
+    others = [hit.score - hit.audience for hit in result.hits
+              if hit.document.id != best.document.id]
     cosines = [score for _, score in evidence.dense_ranking[:10]]
     dense_top = _top_doc(evidence.dense_ranking, snapshot)
     lexical_top = _top_doc(evidence.lexical_ranking, snapshot)
@@ -164,7 +168,7 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence,
     return {
         "dense": _scale(best.dense, evidence.dense_low, evidence.dense_high),
         "dense_spread": _scale(cosines[0] - float(np.mean(cosines)), 0.0, 0.1) if cosines else 0.0,
-        "margin": max(0.0, best.score - (others[0] if others else 0.0)),
+        "margin": max(0.0, best.score - best.audience - max(others, default=0.0)),
         "agreement": float(dense_top == lexical_top == best.document.id),
         "chunk_cover": _share(query, local, idf),
         "doc_cover": _share(query, document, idf),

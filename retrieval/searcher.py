@@ -55,6 +55,7 @@ class Hit:
     score: float  # fused score plus preferences
     dense: float  # cosine similarity with the question
     lexical: float  # share of the question's BM25 weight the chunk covers, in [0, 1]
+    audience: float = 0.0  # the part of `score` the asker's school and grade added
 
 
 @dataclass
@@ -187,16 +188,27 @@ def _schools_named(name: str) -> frozenset[School]:
 
 def preference(document: DocumentRecord, context: SearchContext, settings: RetrievalSettings,
                belongs_to: frozenset[School] = frozenset()) -> float:
-    """Score added for FAQ entries, announcements in force and matching audience.
+    """Score added for FAQ entries, announcements in force and matching audience."""
+    return kind_preference(document, settings) + audience_preference(document, context, settings,
+                                                                     belongs_to)
+
+
+def kind_preference(document: DocumentRecord, settings: RetrievalSettings) -> float:
+    """Score added for FAQ entries and announcements (in force: the others are not hits)."""
+    if document.kind == "faq":
+        return settings.faq_boost
+    return settings.announcement_boost if document.kind == "announcement" else 0.0
+
+
+def audience_preference(document: DocumentRecord, context: SearchContext,
+                        settings: RetrievalSettings, belongs_to: frozenset[School] = frozenset()
+                        ) -> float:
+    """Score added (or taken) for a document of the asker's school and grade.
 
     A document's school is its `school`, else the schools it belongs to (`belongs_to`: issuer,
     title, letterhead; see `IndexSnapshot.document_schools`), so a school's uploaded notice
     without metadata counts too."""
     bonus = 0.0
-    if document.kind == "faq":
-        bonus += settings.faq_boost
-    elif document.kind == "announcement":
-        bonus += settings.announcement_boost
     matches = []
     if context.school:
         wanted = _schools_named(context.school)
@@ -263,15 +275,17 @@ class Searcher:
                 continue
             if document.id not in valid:
                 valid[document.id] = in_force(document, today, settings)
-            total = score + preference(document, context, settings,
-                                       self.snapshot.document_schools(document.id)
-                                       if context.school or context.grade else frozenset())
+            audience = audience_preference(
+                document, context, settings,
+                self.snapshot.document_schools(document.id)
+                if context.school or context.grade else frozenset())
+            total = score + kind_preference(document, settings) + audience
             if not valid[document.id]:
                 if recent(document, today, settings) and total > shadow:
                     shadow, shadow_doc = total, document
                 continue
             hits.append(Hit(chunk, document, total, dense.get(chunk_id, 0.0),
-                            lexical.get(chunk_id, 0.0)))
+                            lexical.get(chunk_id, 0.0), audience))
         hits.sort(key=lambda hit: (-hit.score, hit.chunk.id))
         result = SearchResult(hits, 0.0, tokens)
         if hits:
