@@ -118,6 +118,22 @@ def test_asker_school_boosts_matching_audience(searcher: Searcher) -> None:
     assert with_b.index("dong-phuc-b") < with_b.index("dong-phuc-a")
 
 
+def test_the_askers_school_orders_the_hits_but_is_no_evidence_of_an_answer(
+    searcher: Searcher
+) -> None:
+    question = "đồng phục trường mặc áo trắng quần xanh"
+    alone = searcher.search(question, SearchContext(today=TODAY))
+    for school in ("Trường Tiểu học A", "Trường Tiểu học B"):
+        asked = searcher.search(question, SearchContext(school=school, today=TODAY))
+        best = asked.hits[0]
+        assert best.document.school == school and best.audience == pytest.approx(0.05)
+        same = next(hit for hit in alone.hits if hit.chunk.id == best.chunk.id)
+        assert best.score == pytest.approx(same.score + 0.05)
+        lead = same.score - max(hit.score for hit in alone.hits
+                                if hit.document.id != best.document.id)
+        assert asked.features["margin"] == pytest.approx(max(0.0, lead))
+
+
 def test_a_question_naming_a_school_is_searched_with_it_as_the_askers(searcher: Searcher) -> None:
     for school, first in (("A", "dong-phuc-a"), ("b", "dong-phuc-b")):
         question = f"đồng phục trường tiểu học {school} mặc áo trắng quần xanh"
