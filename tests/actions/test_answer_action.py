@@ -220,23 +220,6 @@ async def test_a_stray_no_that_is_a_question_is_answered_and_a_plain_no_is_not_a
     assert [text for text, _ in kb.calls] == ["nhuom toc co bi phat khong"]
 
 
-async def test_a_short_stray_no_that_follows_up_the_last_question_is_answered(
-    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
-) -> None:
-    kb = use_kb(ANSWERED)
-    earlier = asked("xe đưa đón giá bao nhiêu", "ask_question")
-    follow_up = make_tracker(text="mất tiền không", intent="deny", before=earlier)
-    await ActionStrayReply().run(dispatcher, follow_up, {})
-    assert responses(dispatcher)[0] == "utter_follow_up_read_as"
-    assert [text for text, _ in kb.calls] == ["xe đưa đón mất tiền không"]
-    for reply in ("không cần", "không ạ"):  # replies, however short, are still replies
-        plain = CollectingDispatcher()
-        assert await ActionStrayReply().run(
-            plain, make_tracker(text=reply, intent="deny", before=earlier), {}) == []
-        assert responses(plain) == ["utter_anything_else"]
-    assert len(kb.calls) == 1
-
-
 async def test_a_follow_up_is_asked_as_the_question_it_stands_for(
     data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
 ) -> None:
@@ -336,19 +319,29 @@ async def test_a_message_that_tells_grade_and_school_keeps_both(
     assert kb.calls == []
 
 
-async def test_help_shows_the_menu_unless_it_follows_up_the_last_question(
-    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+@pytest.mark.parametrize(("action", "intent", "earlier", "follow_up", "meant", "others", "refusal"), [
+    # a short question read as a stray "no"; "không cần" is a reply, however short
+    (ActionStrayReply, "deny", "xe đưa đón giá bao nhiêu", "mất tiền không",
+     "xe đưa đón mất tiền không", [("không cần", True), ("không ạ", True)], "utter_anything_else"),
+    # read as a request for help; the menu for help itself and for nothing to follow
+    (ActionHelp, "help", "tuyển sinh lớp 6 thế nào", "hồ sơ gồm những gì",
+     "tuyển sinh lớp 6 hồ sơ gồm những gì",
+     [("em giúp được những gì", True), ("hồ sơ gồm những gì", False), ("/help", True)],
+     "utter_help"),
+])
+async def test_a_follow_up_read_as_a_reply_or_help_is_answered_and_the_rest_gets_the_usual_reply(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher, action: type[ActionOffTopic],
+    intent: str, earlier: str, follow_up: str, meant: str, others: list[tuple[str, bool]],
+    refusal: str,
 ) -> None:
     kb = use_kb(ANSWERED)
-    earlier = asked("tuyển sinh lớp 6 thế nào", "ask_question")
-    follow_up = make_tracker(text="hồ sơ gồm những gì", intent="help", before=earlier)
-    await ActionHelp().run(dispatcher, follow_up, {})
+    before = asked(earlier, "ask_question")
+    await action().run(dispatcher, make_tracker(text=follow_up, intent=intent, before=before), {})
     assert responses(dispatcher)[0] == "utter_follow_up_read_as"
-    assert [text for text, _ in kb.calls] == ["tuyển sinh lớp 6 hồ sơ gồm những gì"]
-    for text, before in (("em giúp được những gì", earlier), ("hồ sơ gồm những gì", []),
-                         ("/help", earlier)):
-        menu = CollectingDispatcher()
-        assert await ActionHelp().run(
-            menu, make_tracker(text=text, intent="help", before=before), {}) == []
-        assert responses(menu) == ["utter_help"]
+    assert [text for text, _ in kb.calls] == [meant]
+    for text, follows in others:
+        plain = CollectingDispatcher()
+        tracker = make_tracker(text=text, intent=intent, before=before if follows else [])
+        assert await action().run(plain, tracker, {}) == []
+        assert responses(plain) == [refusal]
     assert len(kb.calls) == 1
