@@ -172,7 +172,7 @@ def document_grades(document: DocumentRecord, belongs_to: frozenset[School] = fr
                     ) -> str | None:
     """The grades a document is for: its own `grade`, else those of its school's level (a
     primary school's notice is for grades 1-5): its `school`, else the one level of the schools
-    it belongs to (`belongs_to`, see `preference`)."""
+    it belongs to (`belongs_to`, see `audience_preference`)."""
     if document.grade:
         return document.grade
     if document.school:
@@ -184,13 +184,6 @@ def document_grades(document: DocumentRecord, belongs_to: frozenset[School] = fr
 @functools.lru_cache(maxsize=256)
 def _schools_named(name: str) -> frozenset[School]:
     return frozenset(schools_in_name(name))
-
-
-def preference(document: DocumentRecord, context: SearchContext, settings: RetrievalSettings,
-               belongs_to: frozenset[School] = frozenset()) -> float:
-    """Score added for FAQ entries, announcements in force and matching audience."""
-    return kind_preference(document, settings) + audience_preference(document, context, settings,
-                                                                     belongs_to)
 
 
 def kind_preference(document: DocumentRecord, settings: RetrievalSettings) -> float:

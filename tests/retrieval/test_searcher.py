@@ -14,9 +14,9 @@ from retrieval.schools import grade_set
 from retrieval.searcher import (
     Searcher,
     audience_match,
+    audience_preference,
     document_grades,
     in_force,
-    preference,
     without_address,
 )
 from retrieval.settings import RetrievalSettings
@@ -150,13 +150,13 @@ def test_a_school_is_matched_however_its_name_is_written_and_by_the_schools_a_do
                                  announcement_boost=0.0)
     thcs = SearchContext(school="Trường THCS Hòa An")
     spelled_out = DocumentRecord(id="a", title="a", school="Trường Trung học cơ sở Hòa An")
-    assert preference(spelled_out, thcs, settings) == pytest.approx(0.05)
+    assert audience_preference(spelled_out, thcs, settings) == pytest.approx(0.05)
     letterhead = DocumentRecord(id="b", title="b")  # belongs by its issuer or letterhead
-    assert preference(letterhead, thcs, settings, frozenset({("co_so", "hoa an")})) == \
+    assert audience_preference(letterhead, thcs, settings, frozenset({("co_so", "hoa an")})) == \
         pytest.approx(0.05)
-    assert preference(letterhead, thcs, settings, frozenset({("tieu_hoc", "hoa an")})) == \
+    assert audience_preference(letterhead, thcs, settings, frozenset({("tieu_hoc", "hoa an")})) == \
         pytest.approx(-0.05)
-    assert preference(letterhead, thcs, settings) == 0.0  # a commune or ministry document
+    assert audience_preference(letterhead, thcs, settings) == 0.0  # a commune or ministry document
 
 
 def test_hits_are_sorted_and_deduplicated_per_document(searcher: Searcher) -> None:
