@@ -86,6 +86,10 @@ _SPOKEN_LEVELS = {phrase.replace(" ", "_"): level for phrase, level in LEVELS.it
                   if phrase.startswith("cap ")}
 # Grades each school level teaches (folded level term -> grades), for school-wide documents.
 _LEVEL_GRADES = {"tieu_hoc": range(1, 6), "co_so": range(6, 10), "pho_thong": range(10, 13)}
+# The level teaching each grade, as a document writes it out ("7" -> "trung học cơ sở").
+_GRADE_LEVEL = {str(grade): written for written, grades in (
+    ("tiểu học", range(1, 6)), ("trung học cơ sở", range(6, 10)),
+    ("trung học phổ thông", range(10, 13))) for grade in grades}
 # Words of conversation that never name a subject (folded); left out of `subject_miss`.
 _CHATTER = frozenset(
     "con chau be em anh chi minh toi ban nha oi vay nhe a cac nhung cua cho duoc phai thi la va "
@@ -152,7 +156,8 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence,
     local = set(terms(best.chunk.tokens, FOLDED_TERMS))
     local.update(terms(tokenize(f"{best.document.title} {best.chunk.section or ''}"), FOLDED_TERMS))
     document = snapshot.document_terms(best.document.id) | local
-    query = max((query_terms(list(variant)) for variant in phrasings or [result.query_tokens]),
+    phrasings = list(phrasings or [result.query_tokens])
+    query = max((query_terms(list(variant)) for variant in [*phrasings, *level_phrasings(phrasings, document)]),
                 key=lambda query: sum(term in document for term in query) / max(len(query), 1))
     idf = {term: bm25.idf(term) for term in query}
     frequency = bm25.document_frequency()
@@ -187,6 +192,24 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence,
         else 0.0,
         "typed_plain": float(not has_diacritics(evidence.question)),
     }
+
+
+def level_phrasings(phrasings: Sequence[Sequence[str]], document: frozenset[str] | set[str]
+                    ) -> list[list[str]]:
+    """The phrasings with a grade `document` never names read as the level teaching it ("học
+    phí lớp 7" -> "học phí trung học cơ sở"): a document for a whole level answers for each of
+    its grades without naming them (the fee FAQ's "học sinh tiểu học, trung học cơ sở").  For the features only:
+    whether the document says the grade itself is `entity_miss`'s matter, and BM25 keeps the
+    grade as asked (read as the level there, it ranked the level's other documents above
+    the one naming the grade)."""
+    found = []
+    for tokens in phrasings:
+        folded = [fold(token) for token in tokens]
+        for i, (word, grade) in enumerate(itertools.pairwise(folded)):
+            level = _GRADE_LEVEL.get(grade) if word in ("lop", "khoi") else None
+            if level and f"{word}_{grade}" not in document:
+                found.append([*tokens[:i], *level.split(), *tokens[i + 2:]])
+    return found
 
 
 def _answers_for_now(query: list[str], best: DocumentRecord, evidence: Evidence) -> bool:

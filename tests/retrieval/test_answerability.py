@@ -15,6 +15,7 @@ from retrieval.answerability import (
     Model,
     _entity_miss,
     entities,
+    level_phrasings,
     load_model,
     parse_model,
     query_terms,
@@ -98,6 +99,14 @@ def test_a_grade_is_covered_by_a_school_wide_notice_of_its_level() -> None:
 
     assert fee_miss("hp lop 6 thcs 1 nam bn") == 0.0  # a level its text names covers lớp 6
     assert fee_miss("học phí lớp 11") == 1.0  # no level of lớp 11 in its text
+
+
+def test_a_grade_the_document_does_not_name_is_rephrased_as_its_level() -> None:
+    asked = [tokenize("học phí lớp 7 bao nhiêu"), tokenize("hoc phi khoi 3")]
+    assert [fold(" ".join(tokens)) for tokens in level_phrasings(asked, frozenset())] == [
+        "hoc phi trung hoc co so bao nhieu", "hoc phi tieu hoc"]
+    assert level_phrasings(asked, frozenset(["lop_7", "khoi_3"])) == []  # named: kept as asked
+    assert level_phrasings([tokenize("lớp 13 học gì"), tokenize("lớp học bơi")], frozenset()) == []
 
 
 def _rows(path: Path) -> list[dict[str, object]]:

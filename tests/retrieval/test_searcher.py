@@ -186,6 +186,19 @@ def test_a_year_the_document_never_mentions_lowers_confidence(searcher: Searcher
     assert dated.confidence < plain.confidence
 
 
+def test_a_grade_the_document_covers_by_its_level_counts_as_asked(searcher: Searcher) -> None:
+    # "Học sinh trung học cơ sở được miễn học phí" answers for lớp 7 without naming it
+    grade = searcher.search("học phí lớp 7 bao nhiêu", SearchContext(today=TODAY))
+    level = searcher.search("học phí trung học cơ sở bao nhiêu", SearchContext(today=TODAY))
+    assert grade.hits[0].document.id == level.hits[0].document.id == "hoc-phi"
+    for name in ("doc_cover", "subject_miss", "entity_miss"):  # the whole document
+        assert grade.features[name] == pytest.approx(level.features[name]), name
+    assert grade.features["subject_miss"] == 0.0
+    # a grade no level of the document teaches is still missing
+    other = searcher.search("học phí lớp 11 bao nhiêu", SearchContext(today=TODAY))
+    assert other.features["subject_miss"] > 0.0 and other.features["entity_miss"] == 1.0
+
+
 def test_typed_plain_tells_whether_the_parent_typed_any_diacritics(searcher: Searcher) -> None:
     accented = searcher.search("học phí lớp 1 bao nhiêu", SearchContext(today=TODAY))
     plain = searcher.search("hoc phi lop 1 bao nhieu", SearchContext(today=TODAY))
