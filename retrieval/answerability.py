@@ -33,8 +33,9 @@ cover, not only at how similar it is:
   best document in force (1 when at least as well, 0 when 0.1 or more behind in fused score),
   so the question may well be about the period that document covers.  Not when the best is an
   FAQ entry: staff write those to answer exactly that ("when is next year's enrolment?"),
-  unless the question names a year of the out-of-force document's title that the entry's
-  title lacks ("tuyển sinh lớp 1 năm 2026" is about last summer's notice);
+  unless the question names a year or a semester of the out-of-force document's title that
+  the entry's title lacks ("tuyển sinh lớp 1 năm 2026" is about last summer's notice, "đăng
+  ký bán trú học kỳ 2" about the second semester's, not yet in force);
 - typed_plain: the question was typed without any diacritics.  Not evidence about the passage
   but about how far to trust the rest: an accent-free question matches its right passage with
   a lower cosine (the embedding model reads restored diacritics, some wrongly) and with less
@@ -214,15 +215,20 @@ def level_phrasings(phrasings: Sequence[Sequence[str]], document: frozenset[str]
 
 def _answers_for_now(query: list[str], best: DocumentRecord, evidence: Evidence) -> bool:
     """An FAQ entry is not shadowed by an out-of-force document: staff write it to answer for
-    now ("when is next year's enrolment?"), unless the question names a year of that
-    document's title the entry's title lacks ("tuyển sinh lớp 1 năm 2026": last year's notice)."""
+    now ("when is next year's enrolment?"), unless the question names a year or a semester of
+    that document's title the entry's title lacks ("tuyển sinh lớp 1 năm 2026": last year's
+    notice; "đăng ký bán trú học kỳ 2": the second semester's notice, not yet in force)."""
     if best.kind != "faq":
         return False
     if evidence.shadow_doc is None:
         return True
     asked = {term.removeprefix("~") for term in query if _YEAR.fullmatch(term.removeprefix("~"))}
     then = set(_YEAR.findall(evidence.shadow_doc.title)) - set(_YEAR.findall(best.title))
-    return not asked & then
+    pairs = (term.split("_") for term in query if term.count("_") == 1)
+    asked_semesters = {_SEMESTER[after] for word, after in pairs
+                       if word in ("ky", "ki") and after in _SEMESTER}
+    then_semesters = semesters(tokenize(evidence.shadow_doc.title)) - semesters(tokenize(best.title))
+    return not asked & then and not asked_semesters & then_semesters
 
 
 def _subject_miss(query: list[str], document: frozenset[str] | set[str],

@@ -145,7 +145,8 @@ def test_settings_can_point_to_another_model_file(tmp_path: Path) -> None:
     assert searcher.model.threshold == 0.4 and searcher.model.weights == {"dense": 1.0}
 
 
-def test_an_faq_entry_is_shadowed_only_when_the_question_names_the_old_documents_year() -> None:
+def test_an_faq_entry_is_shadowed_only_when_the_question_names_the_old_documents_year_or_term(
+) -> None:
     from retrieval.answerability import Evidence, _answers_for_now
     from retrieval.index import DocumentRecord
 
@@ -162,6 +163,13 @@ def test_an_faq_entry_is_shadowed_only_when_the_question_names_the_old_documents
     assert not for_now("tuyen sinh lop 1 nam 2026 co bao nhieu chi tieu")
     assert not for_now("khi nao nhap hoc lop 1", best=notice)  # only FAQ entries answer for now
     assert for_now("tuyen sinh lop 1 nam 2026", evidence=Evidence([], [], 0.0, 0.7, 0.9, ""))
+    lunches = DocumentRecord(id="faq2", title="Đăng ký cho con ăn bán trú thế nào?", kind="faq")
+    second = Evidence([], [], 0.9, 0.7, 0.9, "",
+                      DocumentRecord(id="hk2", title="Mức thu tiền ăn bán trú học kỳ II"))
+    assert for_now("đăng ký bán trú thế nào", lunches, second)
+    assert for_now("dang ky ban tru hk1", lunches, second)  # the in-force term is not shadowed
+    assert not for_now("khi nao dang ky ban tru hoc ky 2", lunches, second)
+    assert not for_now("đăng ký bán trú hk2", lunches, second)
 
 
 def test_a_semester_the_documents_title_does_not_cover_is_a_miss() -> None:
