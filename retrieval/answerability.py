@@ -28,7 +28,11 @@ cover, not only at how similar it is:
   ("học kỳ 2", "hk2") when the document's title names only the other one, or a level as
   parents say it ("cấp 1") when the document belongs only to schools of other levels.  These
   are read in the question as typed, not in the synonym variant its document matched best
-  ("cấp 1" for "tiểu học" is a variant, and "cấp" and "1" are in many notices);
+  ("cấp 1" for "tiểu học" is a variant, and "cấp" and "1" are in many notices).  Also when
+  a document out of force matched nearly as well (`shadowed` > 0) and the question names a
+  year or a semester its title names and the best document's title does not: the question
+  asks about that document's period ("tuyển sinh lớp 1 năm 2026" after last summer's notice
+  expired; the enrolment FAQ's text mentions 2026 in passing);
 - shadowed: a document out of force (expired or not yet valid) matched about as well as the
   best document in force (1 when at least as well, 0 when 0.1 or more behind in fused score),
   so the question may well be about the period that document covers.  Not when the best is an
@@ -171,6 +175,8 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence,
     dense_top = _top_doc(evidence.dense_ranking, snapshot)
     lexical_top = _top_doc(evidence.lexical_ranking, snapshot)
     asked = query_terms(list(result.query_tokens))
+    shadowed = (min(1.0, max(0.0, 1.0 + (evidence.shadow_score - best.score) / 0.1))
+                if evidence.shadow_score > 0 else 0.0)
     return {
         "dense": _scale(best.dense, evidence.dense_low, evidence.dense_high),
         "dense_spread": _scale(cosines[0] - float(np.mean(cosines)), 0.0, 0.1) if cosines else 0.0,
@@ -187,10 +193,10 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence,
                            _semester_miss(result.query_tokens, best.document.title),
                            _school_miss(result.query_tokens, evidence.question, best.document.id,
                                         snapshot),
-                           _spoken_level_miss(asked, document, best.document.id, snapshot)),
-        "shadowed": min(1.0, max(0.0, 1.0 + (evidence.shadow_score - best.score) / 0.1))
-        if evidence.shadow_score > 0 and not _answers_for_now(query, best.document, evidence)
-        else 0.0,
+                           _spoken_level_miss(asked, document, best.document.id, snapshot),
+                           float(shadowed > 0 and _names_their_period(query, best.document,
+                                                                      evidence))),
+        "shadowed": shadowed if not _answers_for_now(query, best.document, evidence) else 0.0,
         "typed_plain": float(not has_diacritics(evidence.question)),
     }
 
@@ -213,6 +219,22 @@ def level_phrasings(phrasings: Sequence[Sequence[str]], document: frozenset[str]
     return found
 
 
+def _names_their_period(query: list[str], best: DocumentRecord, evidence: Evidence) -> bool:
+    """The question names a year or a semester that the out-of-force document's title names
+    and the best document's title does not ("tuyển sinh lớp 1 năm 2026" with last summer's
+    enrolment notice expired, "đăng ký bán trú học kỳ 2" before the second semester's notice):
+    it asks about that document's period, which the best one does not cover."""
+    if evidence.shadow_doc is None:
+        return False
+    years = {term.removeprefix("~") for term in query if _YEAR.fullmatch(term.removeprefix("~"))}
+    then = set(_YEAR.findall(evidence.shadow_doc.title)) - set(_YEAR.findall(best.title))
+    pairs = (term.split("_") for term in query if term.count("_") == 1)
+    asked_semesters = {_SEMESTER[after] for word, after in pairs
+                       if word in ("ky", "ki") and after in _SEMESTER}
+    then_semesters = semesters(tokenize(evidence.shadow_doc.title)) - semesters(tokenize(best.title))
+    return bool(years & then or asked_semesters & then_semesters)
+
+
 def _answers_for_now(query: list[str], best: DocumentRecord, evidence: Evidence) -> bool:
     """An FAQ entry is not shadowed by an out-of-force document: staff write it to answer for
     now ("when is next year's enrolment?"), unless the question names a year or a semester of
@@ -220,15 +242,7 @@ def _answers_for_now(query: list[str], best: DocumentRecord, evidence: Evidence)
     notice; "đăng ký bán trú học kỳ 2": the second semester's notice, not yet in force)."""
     if best.kind != "faq":
         return False
-    if evidence.shadow_doc is None:
-        return True
-    asked = {term.removeprefix("~") for term in query if _YEAR.fullmatch(term.removeprefix("~"))}
-    then = set(_YEAR.findall(evidence.shadow_doc.title)) - set(_YEAR.findall(best.title))
-    pairs = (term.split("_") for term in query if term.count("_") == 1)
-    asked_semesters = {_SEMESTER[after] for word, after in pairs
-                       if word in ("ky", "ki") and after in _SEMESTER}
-    then_semesters = semesters(tokenize(evidence.shadow_doc.title)) - semesters(tokenize(best.title))
-    return not asked & then and not asked_semesters & then_semesters
+    return not _names_their_period(query, best, evidence)
 
 
 def _subject_miss(query: list[str], document: frozenset[str] | set[str],
