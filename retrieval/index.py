@@ -146,13 +146,15 @@ class IndexSnapshot:
         every school."""
         return self._school_index().get(doc_id, frozenset())
 
-    def school_mentions(self, doc_id: str) -> frozenset[School]:
-        """Every school a document's text names anywhere (computed once per document)."""
-        cached = self._school_mentions.get(doc_id)
+    def school_mentions(self, doc_id: str, bare: bool = False) -> frozenset[School]:
+        """Every school a document's text names anywhere (computed once per document); with
+        `bare`, also a level and a name without "trường" ("giám khảo PT DTNT THPT An Giang")."""
+        key = f"{doc_id}\0bare" if bare else doc_id
+        cached = self._school_mentions.get(key)
         if cached is None:
-            cached = frozenset().union(*(schools_in_text(record.text)
+            cached = frozenset().union(*(schools_in_text(record.text, bare=bare)
                                          for record in self._document_chunks(doc_id)))
-            self._school_mentions[doc_id] = cached
+            self._school_mentions[key] = cached
         return cached
 
     def owned_schools(self) -> frozenset[School]:

@@ -46,6 +46,18 @@ def test_confidence_is_one_half_exactly_at_the_threshold() -> None:
     assert model.confidence({"dense": 0.9}) > 0.5 > model.confidence({"dense": 0.1})
 
 
+def test_a_best_document_missing_what_the_question_pins_down_is_held_below_one_half() -> None:
+    model = Model(weights={"dense": 2.0, "entity_miss": -0.1}, bias=0.0,
+                  mean={"dense": 0.5, "entity_miss": 0.1}, scale={"dense": 0.25, "entity_miss": 0.3},
+                  threshold=0.5)
+    sure = {"dense": 0.95, "entity_miss": 0.0}
+    missed = {"dense": 0.95, "entity_miss": 1.0}
+    assert model.confidence(sure) > 0.9
+    assert model.confidence(missed) < 0.5 < model.confidence({**missed, "entity_miss": 0.99})
+    # halved, so the order among declined questions (the review queue's) stays
+    assert model.confidence(missed) == pytest.approx(model.probability(missed) / 2)
+
+
 def test_far_out_of_range_features_count_as_three_standard_deviations() -> None:
     model = Model(weights={"dense": 2.0, "margin": 1.0}, bias=0.0, mean={"dense": 0.5, "margin": 0.0},
                   scale={"dense": 0.25, "margin": 0.1}, threshold=0.5)

@@ -65,6 +65,8 @@ SNAPSHOT = _snapshot(
      "TRƯỜNG THPT UNG VĂN KHIÊM\nHọc sinh lớp 10 tựu trường ngày 5/9."),
     (DocumentRecord(id="admission", title="Kết quả tuyển sinh lớp 10 của tỉnh"),
      "Sở công bố điểm chuẩn lớp 10 các trường."),
+    (DocumentRecord(id="jury", title="Quyết định thành lập hội đồng chấm thi học sinh giỏi"),
+     "Danh sách giám khảo\n12. Nguyễn Thành Nhân Tổ phó PT DTNT THPT An Giang Giám khảo"),
 )
 
 
@@ -89,6 +91,13 @@ def test_a_school_typed_with_capitals_is_named_even_when_the_base_does_not_know_
         ("co_so", "nguyen trai")}
     assert _miss("Lịch tựu trường của THPT Nguyễn Trãi là ngày nào?", "uvk") == 1.0
     assert _miss("Lịch tựu trường của THPT Ung Văn Khiêm là ngày nào?", "uvk") == 0.0
+
+
+def test_a_school_named_without_trường_is_found_as_a_document_writes_it() -> None:
+    # a table row: the next column's capitalised words run on after the name
+    assert _miss("Hội đồng chấm thi học sinh giỏi THPT An Giang đặt ở đâu?", "jury") == 0.0
+    assert _miss("Hội đồng chấm thi học sinh giỏi THPT An Phú đặt ở đâu?", "jury") == 1.0
+    assert _miss("Hội đồng chấm thi của THPT An đặt ở đâu?", "jury") == 1.0  # a whole name
 
 
 def test_a_general_document_answers_for_every_school_it_belongs_to() -> None:
