@@ -82,6 +82,7 @@ MODEL_FILE = Path(__file__).with_name("answerability.json")
 FEATURES = ("dense", "dense_spread", "margin", "agreement", "chunk_cover", "doc_cover",
             "phrase_miss", "subject_miss", "unknown", "entity_miss", "shadowed", "typed_plain")
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_SCHOOL_YEAR = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d")  # "2026-2027"
 Z_LIMIT = 3.0  # standardised features are clipped to ±Z_LIMIT (see Model.probability)
 _SEMESTER = {"1": 1, "i": 1, "2": 2, "ii": 2}  # folded word after "kỳ"/"kì" -> semester
 _LEVELS = ("mam_non", "tieu_hoc", "co_so", "pho_thong", "dai_hoc", "mau_giao")
@@ -205,10 +206,10 @@ def level_phrasings(phrasings: Sequence[Sequence[str]], document: frozenset[str]
                     ) -> list[list[str]]:
     """The phrasings with a grade `document` never names read as the level teaching it ("học
     phí lớp 7" -> "học phí trung học cơ sở"): a document for a whole level answers for each of
-    its grades without naming them (the fee FAQ's "học sinh tiểu học, trung học cơ sở").  For the features only:
-    whether the document says the grade itself is `entity_miss`'s matter, and BM25 keeps the
-    grade as asked (read as the level there, it ranked the level's other documents above
-    the one naming the grade)."""
+    its grades without naming them (the fee FAQ's "học sinh tiểu học, trung học cơ sở").
+    For the features only: whether the document says the grade itself is `entity_miss`'s
+    matter, and BM25 keeps the grade as asked (read as the level there, it ranked the level's
+    other documents above the one naming the grade)."""
     found = []
     for tokens in phrasings:
         folded = [fold(token) for token in tokens]
@@ -223,16 +224,25 @@ def _names_their_period(query: list[str], best: DocumentRecord, evidence: Eviden
     """The question names a year or a semester that the out-of-force document's title names
     and the best document's title does not ("tuyển sinh lớp 1 năm 2026" with last summer's
     enrolment notice expired, "đăng ký bán trú học kỳ 2" before the second semester's notice):
-    it asks about that document's period, which the best one does not cover."""
+    it asks about that document's period, which the best one does not cover.  A year alone
+    is a calendar year, which a school year's title does not cover: "tết 2026" is the Tết of
+    the expired "Tết Nguyên đán Bính Ngọ 2026" notice, not of "năm học 2026-2027"."""
     if evidence.shadow_doc is None:
         return False
     years = {term.removeprefix("~") for term in query if _YEAR.fullmatch(term.removeprefix("~"))}
     then = set(_YEAR.findall(evidence.shadow_doc.title)) - set(_YEAR.findall(best.title))
+    lone = _lone_years(evidence.question) & (_lone_years(evidence.shadow_doc.title)
+                                             - _lone_years(best.title))
     pairs = (term.split("_") for term in query if term.count("_") == 1)
     asked_semesters = {_SEMESTER[after] for word, after in pairs
                        if word in ("ky", "ki") and after in _SEMESTER}
     then_semesters = semesters(tokenize(evidence.shadow_doc.title)) - semesters(tokenize(best.title))
-    return bool(years & then or asked_semesters & then_semesters)
+    return bool(years & then or lone or asked_semesters & then_semesters)
+
+
+def _lone_years(text: str) -> set[str]:
+    """Years a text names alone, not as a school year ("tết 2026", not "năm học 2026-2027")."""
+    return set(_YEAR.findall(_SCHOOL_YEAR.sub(" ", text)))
 
 
 def _answers_for_now(query: list[str], best: DocumentRecord, evidence: Evidence) -> bool:

@@ -184,6 +184,25 @@ def test_an_faq_entry_is_shadowed_only_when_the_question_names_the_old_documents
     assert not for_now("đăng ký bán trú hk2", lunches, second)
 
 
+def test_a_calendar_year_is_the_period_of_a_notice_naming_it_alone_not_of_a_school_year() -> None:
+    from retrieval.answerability import Evidence, _lone_years, _names_their_period
+    from retrieval.index import DocumentRecord
+
+    assert _lone_years("Lịch nghỉ lễ năm học 2026-2027, Tết 2027") == {"2027"}
+    assert _lone_years("năm học 2025 – 2026") == set()
+    holidays = DocumentRecord(id="le", title="Lịch nghỉ các ngày lễ năm học 2026-2027")
+    old_tet = DocumentRecord(id="tet", title="Lịch nghỉ Tết Nguyên đán Bính Ngọ 2026")
+
+    def names(question: str) -> bool:
+        evidence = Evidence([], [], 0.9, 0.7, 0.9, question, old_tet)
+        return _names_their_period(query_terms(tokenize(question)), holidays, evidence)
+
+    assert names("tet 2026 hs di hoc lai ngay nao")
+    assert not names("năm học 2026-2027 nghỉ lễ những ngày nào")  # the school year in force
+    assert not names("tết 2027 nghỉ mấy ngày")
+    assert not names("nghỉ lễ 30/4 thế nào")
+
+
 def test_a_semester_the_documents_title_does_not_cover_is_a_miss() -> None:
     from retrieval.answerability import _semester_miss, semesters
 
