@@ -14,7 +14,9 @@ from a near miss on a detail ("the driver's phone number" asked of the bus notic
 routes and prices) only so well, and in that band fall about half of the answers to questions
 the knowledge base cannot answer, against under a tenth of the right ones (BENCHMARKS.md).
 The parent is told the passage is the nearest one found and the question goes to staff review.
-So is an answer to a question asking for a phone number or a person's name that holds none.
+A question asking for a phone number or a person's name gets no answer from a passage that
+holds none (the bus notice's routes for the driver's number), unless it asks where to find
+them ("số điện thoại văn phòng xem ở đâu"), which is answered with the caveat.
 """
 
 from __future__ import annotations
@@ -164,9 +166,13 @@ def compose(result: SearchResult, bm25: BM25Index | None, settings: RetrievalSet
         cited = False
     if not text:
         return Answer(answered=False, answer=NO_ANSWER_TEXT, confidence=result.confidence)
+    missing = lacking(result.query_tokens, text)
+    if missing and "where" not in asked(result.query_tokens):
+        # a phone number or a name asked for and not in the passage: no answer ("sđt tài xế
+        # xe đưa đón" is not answered by the bus routes); "sđt văn phòng xem ở đâu" is
+        return Answer(answered=False, answer=NO_ANSWER_TEXT, confidence=result.confidence)
     body = text if cited else f"{text}\n\n{citation(best)}"
-    tentative = (result.confidence < settings.tentative_below
-                 or bool(lacking(result.query_tokens, text)))
+    tentative = result.confidence < settings.tentative_below or bool(missing)
     return Answer(answered=True, answer=f"{TENTATIVE_TEXT}\n\n{body}" if tentative else body,
                   confidence=result.confidence, sources=sources(result, settings.top_k, best),
                   tentative=tentative)

@@ -260,10 +260,14 @@ def test_an_answer_without_the_phone_number_or_name_asked_for_lacks_it() -> None
     assert lacking(tokenize("học phí bao nhiêu"), "Miễn học phí.") == []  # asks for neither
 
 
-def test_compose_gives_an_answer_without_the_phone_number_asked_for_as_tentative(
+def test_compose_declines_a_phone_number_it_does_not_have_unless_asked_where_to_find_it(
         bm25: BM25Index) -> None:
     asked = SearchResult([hit(CHUNK)], 0.95, tokenize("sdt văn phòng nhà trường là bao nhiêu"))
     answer = compose(asked, bm25, settings(tentative_below=0.7))
+    assert not answer.answered and answer.answer == NO_ANSWER_TEXT and answer.sources == []
+    assert answer.confidence == 0.95  # the passage matched; the number is what is missing
+    where = SearchResult([hit(CHUNK)], 0.95, tokenize("sdt văn phòng nhà trường xem ở đâu"))
+    answer = compose(where, bm25, settings(tentative_below=0.7))
     assert answer.answered and answer.tentative and answer.answer.startswith(TENTATIVE_TEXT)
 
 
