@@ -81,6 +81,15 @@ logger = logging.getLogger(__name__)
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 FEATURES = ("dense", "dense_spread", "margin", "agreement", "chunk_cover", "doc_cover",
             "phrase_miss", "subject_miss", "unknown", "entity_miss", "shadowed", "typed_plain")
+# How each feature may move the answer/abstain model (`scripts/fit_answerability.py` fits the
+# weights within these signs): coverage and agreement can only speak for an answer, a miss
+# only against it.  Left free: `typed_plain`, which is no evidence but how far to trust the
+# rest, and `dense_spread`, whose sign given the cosine itself is an empirical matter.  Without
+# the signs the fit gave `phrase_miss` and `unknown` positive weights (they overlap with the
+# cover features), so a question none of whose word pairs its document has looked surer.
+DIRECTION = {"dense": 1, "dense_spread": 0, "margin": 1, "agreement": 1, "chunk_cover": 1,
+             "doc_cover": 1, "phrase_miss": -1, "subject_miss": -1, "unknown": -1,
+             "entity_miss": -1, "shadowed": -1, "typed_plain": 0}
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _SCHOOL_YEAR = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d")  # "2026-2027"
 Z_LIMIT = 3.0  # standardised features are clipped to ±Z_LIMIT (see Model.probability)

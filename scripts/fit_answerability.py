@@ -12,9 +12,11 @@ development set (`dev_questions.jsonl`, used only to report results by
 the same `data/kb` + `../shared/kb-sources` index the evaluator builds in `var/eval/dev`, asked
 on DEMO_TODAY with the default settings.
 
-The model is a class-balanced, L2-regularised logistic regression (scikit-learn) on
-standardised features clipped to ±3 (`retrieval.answerability.FEATURES`); the regularisation strength is the
-one with the best cross-validated AUC.  The threshold comes from out-of-fold probabilities of
+The model is a class-balanced, L2-regularised logistic regression on standardised features
+clipped to ±3 (`retrieval.answerability.FEATURES`), its weights held to the sign each feature
+can have (`retrieval.answerability.DIRECTION`: a cover only for an answer, a miss only against;
+fitted with SciPy's bounded L-BFGS-B); the regularisation strength is the one with the best
+cross-validated AUC.  The threshold comes from out-of-fold probabilities of
 repeated stratified 5-fold cross-validation on the training set: the highest cut that declines
 at most `--budget` (5 %) of the answerable training questions.  That budget is the product
 rule: a parent with an answerable question must almost always get it (the hit@5 ≥ 0.95 goal
@@ -52,17 +54,52 @@ def abstention(labels: np.ndarray, answered: np.ndarray) -> tuple[float, float]:
     return float(precision), float(recall)
 
 
-def model(c: float) -> Any:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+class SignedLogistic:
+    """Class-balanced logistic regression with an L2 penalty (1/c) on standardised features
+    clipped to ±Z_LIMIT, as `retrieval.answerability.Model.probability` reads them at answer
+    time, each weight held to its feature's sign in `DIRECTION` (0: free)."""
 
-    from retrieval.answerability import Z_LIMIT
+    def __init__(self, c: float) -> None:
+        self.c = c
 
-    # Clipped like `retrieval.answerability.Model.probability` clips them at answer time.
-    clip = FunctionTransformer(lambda z: np.clip(z, -Z_LIMIT, Z_LIMIT))
-    return make_pipeline(StandardScaler(), clip,
-                         LogisticRegression(C=c, class_weight="balanced", max_iter=2000))
+    def _standardised(self, x: np.ndarray) -> np.ndarray:
+        from retrieval.answerability import Z_LIMIT
+
+        return np.clip((x - self.mean_) / self.scale_, -Z_LIMIT, Z_LIMIT)
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> SignedLogistic:
+        from scipy.optimize import minimize
+
+        from retrieval.answerability import DIRECTION, FEATURES
+
+        self.mean_ = x.mean(axis=0)
+        self.scale_ = np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
+        z = self._standardised(x)
+        # "balanced" class weights: each class weighs as much in total
+        weight = np.where(y == 1, len(y) / (2 * max(y.sum(), 1)),
+                          len(y) / (2 * max((1 - y).sum(), 1)))
+
+        def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            score = z @ theta[:-1] + theta[-1]
+            error = weight * (1 / (1 + np.exp(-score)) - y)
+            value = np.sum(weight * (np.logaddexp(0, score) - y * score))
+            value += 0.5 / self.c * theta[:-1] @ theta[:-1]
+            return float(value), np.append(z.T @ error + theta[:-1] / self.c, error.sum())
+
+        bounds = [(0.0, None) if DIRECTION[name] > 0 else (None, 0.0) if DIRECTION[name] < 0
+                  else (None, None) for name in FEATURES] + [(None, None)]
+        fitted = minimize(loss, np.zeros(len(FEATURES) + 1), jac=True, method="L-BFGS-B",
+                          bounds=bounds)
+        self.coef_, self.intercept_ = fitted.x[:-1], float(fitted.x[-1])
+        return self
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        p = 1 / (1 + np.exp(-(self._standardised(x) @ self.coef_ + self.intercept_)))
+        return np.stack([1 - p, p], axis=1)
+
+
+def model(c: float) -> SignedLogistic:
+    return SignedLogistic(c)
 
 
 def out_of_fold(x: np.ndarray, y: np.ndarray, c: float, repeats: int = 5) -> np.ndarray:
@@ -160,14 +197,12 @@ def main() -> None:
     c = max(C_GRID, key=lambda value: scores_by_c[value]["auc"])
     scores = scores_by_c[c]
     fitted = model(c).fit(x, y)
-    scaler, regression = fitted.steps[0][1], fitted.steps[-1][1]
     result = {
         "features": list(FEATURES),
-        "weights": {n: round(float(w), 4) for n, w in zip(FEATURES, regression.coef_[0],
-                                                         strict=True)},
-        "bias": round(float(regression.intercept_[0]), 4),
-        "mean": {n: round(float(m), 4) for n, m in zip(FEATURES, scaler.mean_, strict=True)},
-        "scale": {n: round(float(s), 4) for n, s in zip(FEATURES, scaler.scale_, strict=True)},
+        "weights": {n: round(float(w), 4) for n, w in zip(FEATURES, fitted.coef_, strict=True)},
+        "bias": round(fitted.intercept_, 4),
+        "mean": {n: round(float(m), 4) for n, m in zip(FEATURES, fitted.mean_, strict=True)},
+        "scale": {n: round(float(s), 4) for n, s in zip(FEATURES, fitted.scale_, strict=True)},
         "threshold": scores["threshold"],
         "fitted": {"date": dt.date.today().isoformat(), "questions": Path(args.questions).name,
                    "kb": args.kb, "n": len(y), "answerable": int(y.sum()), "c": c,
