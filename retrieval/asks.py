@@ -72,7 +72,8 @@ _PERCENT = re.compile(r"\bphan tram\b|%")
 # An amount that is money (not a percentage), or a table priced in "nghìn đồng".
 MONEY = re.compile(rf"{_SUM}|(?:nghìn|ngàn|triệu) đồng|{_FREE}", re.IGNORECASE)
 # Kinds whose absence from the answer means it cannot be the answer (a phone number, a name):
-# the answer is then given as tentative, whatever the confidence.
+# the bot then declines, whatever the confidence, unless the question asks where to find them
+# (`retrieval.answer.compose`).
 _MUST_GIVE = ("phone", "person")
 
 
