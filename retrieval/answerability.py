@@ -172,7 +172,8 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence,
     local.update(terms(tokenize(f"{best.document.title} {best.chunk.section or ''}"), FOLDED_TERMS))
     document = snapshot.document_terms(best.document.id) | local
     phrasings = list(phrasings or [result.query_tokens])
-    query = max((query_terms(list(variant)) for variant in [*phrasings, *level_phrasings(phrasings, document)]),
+    variants = [*phrasings, *level_phrasings(phrasings, document)]
+    query = max((query_terms(list(variant)) for variant in variants),
                 key=lambda query: sum(term in document for term in query) / max(len(query), 1))
     idf = {term: bm25.idf(term) for term in query}
     frequency = bm25.document_frequency()
@@ -204,9 +205,8 @@ def features(result: SearchResult, snapshot: IndexSnapshot, evidence: Evidence,
                            _school_miss(result.query_tokens, evidence.question, best.document.id,
                                         snapshot),
                            _spoken_level_miss(asked, document, best.document.id, snapshot),
-                           float(shadowed > 0 and _names_their_period(query, best.document,
-                                                                      evidence))),
-        "shadowed": shadowed if not _answers_for_now(query, best.document, evidence) else 0.0,
+                           float(shadowed > 0 and _names_their_period(best.document, evidence))),
+        "shadowed": shadowed if not _answers_for_now(best.document, evidence) else 0.0,
         "typed_plain": float(not has_diacritics(evidence.question)),
     }
 
@@ -229,7 +229,7 @@ def level_phrasings(phrasings: Sequence[Sequence[str]], document: frozenset[str]
     return found
 
 
-def _names_their_period(query: list[str], best: DocumentRecord, evidence: Evidence) -> bool:
+def _names_their_period(best: DocumentRecord, evidence: Evidence) -> bool:
     """The question names a year or a semester that the out-of-force document's title names
     and the best document's title does not ("tuyển sinh lớp 1 năm 2026" with last summer's
     enrolment notice expired, "đăng ký bán trú học kỳ 2" before the second semester's notice):
@@ -238,15 +238,12 @@ def _names_their_period(query: list[str], best: DocumentRecord, evidence: Eviden
     the expired "Tết Nguyên đán Bính Ngọ 2026" notice, not of "năm học 2026-2027"."""
     if evidence.shadow_doc is None:
         return False
-    years = {term.removeprefix("~") for term in query if _YEAR.fullmatch(term.removeprefix("~"))}
-    then = set(_YEAR.findall(evidence.shadow_doc.title)) - set(_YEAR.findall(best.title))
-    lone = _lone_years(evidence.question) & (_lone_years(evidence.shadow_doc.title)
-                                             - _lone_years(best.title))
-    pairs = (term.split("_") for term in query if term.count("_") == 1)
-    asked_semesters = {_SEMESTER[after] for word, after in pairs
-                       if word in ("ky", "ki") and after in _SEMESTER}
-    then_semesters = semesters(tokenize(evidence.shadow_doc.title)) - semesters(tokenize(best.title))
-    return bool(years & then or lone or asked_semesters & then_semesters)
+    tokens, title = tokenize(evidence.question), evidence.shadow_doc.title
+    years = {token for token in tokens if _YEAR.fullmatch(token)}
+    then = set(_YEAR.findall(title)) - set(_YEAR.findall(best.title))
+    lone = _lone_years(evidence.question) & (_lone_years(title) - _lone_years(best.title))
+    then_semesters = semesters(tokenize(title)) - semesters(tokenize(best.title))
+    return bool(years & then or lone or semesters(tokens) & then_semesters)
 
 
 def _lone_years(text: str) -> set[str]:
@@ -254,14 +251,14 @@ def _lone_years(text: str) -> set[str]:
     return set(_YEAR.findall(_SCHOOL_YEAR.sub(" ", text)))
 
 
-def _answers_for_now(query: list[str], best: DocumentRecord, evidence: Evidence) -> bool:
+def _answers_for_now(best: DocumentRecord, evidence: Evidence) -> bool:
     """An FAQ entry is not shadowed by an out-of-force document: staff write it to answer for
     now ("when is next year's enrolment?"), unless the question names a year or a semester of
     that document's title the entry's title lacks ("tuyển sinh lớp 1 năm 2026": last year's
     notice; "đăng ký bán trú học kỳ 2": the second semester's notice, not yet in force)."""
     if best.kind != "faq":
         return False
-    return not _names_their_period(query, best, evidence)
+    return not _names_their_period(best, evidence)
 
 
 def _subject_miss(query: list[str], document: frozenset[str] | set[str],
