@@ -94,7 +94,13 @@ class SignedLogistic:
         return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        p = 1 / (1 + np.exp(-(self._standardised(x) @ self.coef_ + self.intercept_)))
+        """(1 - p, p) per row, p as the bot computes it (`Model.probability`)."""
+        from retrieval.answerability import FEATURES, Model
+
+        fitted = Model(weights=dict(zip(FEATURES, self.coef_, strict=True)),
+                       bias=self.intercept_, mean=dict(zip(FEATURES, self.mean_, strict=True)),
+                       scale=dict(zip(FEATURES, self.scale_, strict=True)), threshold=0.5)
+        p = np.array([fitted.probability(dict(zip(FEATURES, row, strict=True))) for row in x])
         return np.stack([1 - p, p], axis=1)
 
 
