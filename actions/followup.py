@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 
 from retrieval.normalize import expand, fold
-from retrieval.schools import LEVEL_GRADES, LEVELS, grade_set
+from retrieval.schools import LEVEL_GRADES, LEVELS, class_grade, grade_set
 
 MAX_WORDS = 5
 _LEADS = (("the", "con"), ("vay", "con"), ("the", "thi"), ("vay", "thi"), ("con",))
@@ -79,7 +79,7 @@ def _entities(words: Sequence[str]) -> list[Span]:
     while position < len(words):
         word = words[position]
         after = words[position + 1] if position + 1 < len(words) else ""
-        if word in ("lop", "khoi") and after.isdigit():
+        if word in ("lop", "khoi") and class_grade(after):  # "lớp 6", a class "lớp 8A"
             found.append(("grade", position, position + 2))
             position += 2
             continue
@@ -279,8 +279,9 @@ def grade_named(text: str) -> str | None:
     words = [fold(token) for token in tokens(text)]
     grades, levels = set(), set()
     for kind, start, end in _entities(words):
-        if kind == "grade":
-            grades.add(words[start + 1])
+        grade = class_grade(words[start + 1]) if kind == "grade" else None
+        if grade:
+            grades.add(grade)  # "lớp 8A": 8
         elif kind == "level":
             levels.add(LEVEL_GRADES[LEVELS[" ".join(words[start:end])]])
     if len(grades) == 1 and all(grades <= grade_set(level) for level in levels):

@@ -70,7 +70,7 @@ import numpy as np
 from retrieval.bm25 import FOLDED_TERMS, content_segments, terms, tokenize
 from retrieval.fusion import logistic
 from retrieval.normalize import fold, has_diacritics
-from retrieval.schools import LEVELS, asked_schools, grade_set, schools_in_text
+from retrieval.schools import LEVELS, asked_schools, class_grade, grade_set, schools_in_text
 
 if TYPE_CHECKING:
     from retrieval.index import DocumentRecord, IndexSnapshot
@@ -139,9 +139,16 @@ def entities(query: list[str]) -> list[str]:
     found = []
     for term in query:
         bare = term.removeprefix("~")
-        if _YEAR.fullmatch(bare) or bare in _LEVELS or re.fullmatch(r"(?:lop|khoi)_\d{1,2}", bare):
+        if _YEAR.fullmatch(bare) or bare in _LEVELS or _grade_term(bare):
             found.append(term)
     return found
+
+
+def _grade_term(term: str) -> str | None:
+    """A grade pair term as a document's would read ("lop_8a", a class, -> "lop_8"), else None."""
+    word, _, after = term.partition("_")
+    grade = class_grade(after) if word in ("lop", "khoi") else None
+    return f"{word}_{grade}" if grade else None
 
 
 def _share(query: list[str], present: frozenset[str] | set[str], idf: Mapping[str, float]) -> float:
@@ -286,8 +293,12 @@ def _entity_miss(query: list[str], document: frozenset[str] | set[str],
             if level in named_by:
                 audience.update(f"{word}_{grade}" for grade in grades for word in ("lop", "khoi"))
     spoken = {level: term for term, level in _SPOKEN_LEVELS.items()}  # "tieu_hoc" -> "cap_1"
-    return float(any(term not in document and term not in audience
-                     and spoken.get(term.removeprefix("~")) not in document for term in named))
+    def covered(term: str) -> bool:  # a class ("lớp 8A") is covered where its grade is
+        forms = {term, _grade_term(term) or term}
+        return any(form in document or form in audience for form in forms)
+
+    return float(any(not covered(term) and spoken.get(term.removeprefix("~")) not in document
+                     for term in named))
 
 
 def _spoken_level_miss(query: list[str], document: frozenset[str] | set[str], doc_id: str,

@@ -137,6 +137,18 @@ def grade_set(value: str) -> set[str]:
     return grades
 
 
+_CLASS = re.compile(r"(\d{1,2})(?:[a-z]\d{0,2})?")
+
+
+def class_grade(word: str) -> str | None:
+    """The grade a folded word after "lớp"/"khối" names: "7" -> "7", a class "8a" or "10a1" ->
+    "8", "10"; None for anything else or a number no school teaches ("lớp 15")."""
+    match = _CLASS.fullmatch(word)
+    if match is None or not 1 <= int(match.group(1)) <= 12:
+        return None
+    return str(int(match.group(1)))
+
+
 @functools.lru_cache(maxsize=256)
 def school_grades(name: str) -> str | None:
     """The grades a school teaches, from its name's level ("Trường THCS Hòa An" -> "6-9"); None

@@ -90,6 +90,7 @@ def test_earlier_questions_are_the_questions_this_session_searched_newest_first(
     ("con học lớp 3?", None), ("lớp 3 học mấy buổi", None),
     ("con tôi học lớp 2 trường tiểu học", "2"),  # the grade says more than its level
     ("cháu học cấp 2", "6-9"), ("lớp 7 trường tiểu học", None),  # which one?
+    ("con tôi học lớp 8A", "8"), ("chau hoc lop 10a1 a", "10"),  # a class names its grade
 ])
 def test_a_message_that_only_tells_the_grade(text: str, grade: str | None) -> None:
     assert stated_grade(text) == grade
@@ -99,6 +100,8 @@ def test_a_question_names_one_grade_or_level() -> None:
     assert grade_named("học phí lớp 6 thcs hòa an") == "6"
     assert grade_named("học phí cấp 1") == "1-5"
     assert grade_named("lớp 2 và lớp 3 học mấy buổi") is None
+    assert grade_named("thời khóa biểu lớp 3B thế nào") == "3"
+    assert grade_named("lớp 15 học gì") is None  # no school teaches it
 
 
 def test_grades_are_named_back_as_parents_say_them() -> None:

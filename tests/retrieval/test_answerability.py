@@ -101,6 +101,9 @@ def test_a_grade_is_covered_by_a_school_wide_notice_of_its_level() -> None:
     secondary = DocumentRecord(id="tb2", title="Lịch kiểm tra cuối học kỳ I THCS Hòa An")
     assert miss("lop 7 thi ngay nao", secondary) == 0.0  # the level named in the title
     assert miss("lop 10 thi ngay nao", secondary) == 1.0
+    assert miss("lịch thi lớp 8A", secondary) == 0.0  # a class of a grade it covers
+    assert miss("thời khóa biểu lớp 8A", primary) == 1.0
+    assert miss("thời khóa biểu lớp 3B", primary) == 0.0
     only_grade_1 = DocumentRecord(id="ts", title="Tuyển sinh lớp 1", school="Trường Tiểu học Hòa An",
                                   grade="1")
     assert miss("lớp 3 tuyển sinh thế nào", only_grade_1) == 1.0  # an explicit grade wins

@@ -9,7 +9,13 @@ import pytest
 from retrieval.answerability import _school_miss
 from retrieval.index import ChunkRecord, DocumentRecord, IndexSnapshot
 from retrieval.normalize import folded_tokens, tokens
-from retrieval.schools import asked_schools, school_spans, schools_in_name, schools_in_text
+from retrieval.schools import (
+    asked_schools,
+    class_grade,
+    school_spans,
+    schools_in_name,
+    schools_in_text,
+)
 
 NAMES = ["hoa an", "hoa sen", "ung van khiem"]
 
@@ -91,6 +97,12 @@ def test_a_school_typed_with_capitals_is_named_even_when_the_base_does_not_know_
         ("co_so", "nguyen trai")}
     assert _miss("Lịch tựu trường của THPT Nguyễn Trãi là ngày nào?", "uvk") == 1.0
     assert _miss("Lịch tựu trường của THPT Ung Văn Khiêm là ngày nào?", "uvk") == 0.0
+
+
+def test_a_class_names_its_grade() -> None:
+    assert [class_grade(word) for word in ("7", "07", "8a", "10a1", "12")] == [
+        "7", "7", "8", "10", "12"]
+    assert [class_grade(word) for word in ("13", "0", "a", "2026", "8ab")] == [None] * 5
 
 
 def test_a_school_named_without_trường_is_found_as_a_document_writes_it() -> None:
