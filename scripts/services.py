@@ -24,7 +24,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -200,7 +200,7 @@ class Stack:
         """Start `service` (command, env, log file set) and wait until it is healthy."""
         assert service.log_path is not None
         with open(service.log_path, "ab") as log:
-            shown = " ".join("***" if part == self.rasa_token else part for part in service.command)
+            shown = " ".join(part.replace(self.rasa_token, "***") for part in service.command)
             log.write(f"\n==== {time.strftime('%H:%M:%S')} {shown}\n".encode())
             log.flush()
             try:
@@ -309,7 +309,9 @@ class Stack:
         if not RASA_BIN.exists():
             raise ServiceError(f"{RASA_BIN} is missing: run `make setup`")
         self.rasa_url = f"http://{HOST}:{port}"
-        command = [str(RASA_BIN), "run", "--enable-api", "--auth-token", self.rasa_token,
+        # "--auth-token=…" in one argument: a token may begin with "-" (token_urlsafe gives one
+        # in 64 starts), which as a separate argument reads as an option and stops Rasa
+        command = [str(RASA_BIN), "run", "--enable-api", f"--auth-token={self.rasa_token}",
                    "-m", str(model), "-p", str(port), "-i", HOST]
         for flag, name in (("--endpoints", "endpoints.yml"), ("--credentials", "credentials.yml")):
             if (ROOT / name).exists():
@@ -321,7 +323,7 @@ class Stack:
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
         env.setdefault("MPLCONFIGDIR", str(self.log_dir / "mpl"))
-        status = f"{self.rasa_url}/status?token={self.rasa_token}"
+        status = f"{self.rasa_url}/status?token={quote(self.rasa_token, safe='')}"
         return self.launch(Service("rasa", self.rasa_url, self.log_dir / "rasa.log", command,
                                     env, lambda: http_status(status, timeout=5) == 200, 240.0))
 

@@ -125,3 +125,34 @@ def test_sigint_stops_the_run_loop_even_when_started_with_sigint_ignored() -> No
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # restored afterwards
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_a_rasa_token_beginning_with_a_dash_reaches_rasa_whole_and_stays_out_of_the_log(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    token = "-x7Qe_secret"  # token_urlsafe begins with "-" one time in 64
+    launched: list[object] = []
+    monkeypatch.setattr(services.Stack, "launch", lambda self, service: launched.append(service))
+    stack = services.Stack(tmp_path / "logs", extra_env={"APP_RASA_TOKEN": token})
+    stack.redis_url, stack.action_server_url = "redis://127.0.0.1:1/0", "http://127.0.0.1:2"
+    stack.start_rasa(services.free_port(), tmp_path / "model.tar.gz")
+    [service] = launched
+    command = service.command  # type: ignore[attr-defined]
+    # read as Rasa's argparse reads `-t/--auth-token`
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-t", "--auth-token")
+    known, _ = parser.parse_known_args(command[2:])
+    assert known.auth_token == token
+    with pytest.raises(SystemExit):  # the form it replaced: the token read as an option
+        parser.parse_known_args(["--auth-token", token])
+    # the log line shows the command without the token
+    monkeypatch.undo()
+    stack = services.Stack(tmp_path / "logs2", extra_env={"APP_RASA_TOKEN": token})
+    sleeper = services.Service("sleeper", "", tmp_path / "sleeper.log",
+                               [sys.executable, "-c", "import time; time.sleep(30)",
+                                f"--auth-token={token}"], dict(os.environ))
+    with stack:
+        stack.launch(sleeper)
+        logged = (tmp_path / "sleeper.log").read_text()
+    assert "--auth-token=***" in logged and token not in logged
