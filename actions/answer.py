@@ -163,7 +163,10 @@ async def answer_question(
         logger.error("knowledge base unavailable for %s: %s", sender.user_hash,
                      type(error).__name__)
         answer = None
-    if sure_only and (answer is None or not answer.answered or answer.tentative):
+    # a question on a topic the knowledge base knows, whose detail (a phone number, a name) it
+    # lacks, is no off-topic message: declined honestly and kept for staff ("sdt nhà xe")
+    if sure_only and (answer is None or answer.tentative
+                      or not (answer.answered or answer.lacking)):
         return None
     if meant:
         dispatcher.utter_message(response="utter_follow_up_read_as", question=meant)
@@ -236,7 +239,9 @@ class ActionOffTopic(Action):
     The dialogue model reads a short question on a topic it has few examples of ("lich nghi
     tet nam nay", "on tap cuoi ky co thu tien ko") as off-topic now and then; the knowledge
     base, which declines weather and gold prices, decides instead.  An off-topic message it
-    cannot answer plainly gets the polite refusal and is not put in the staff's queue."""
+    cannot answer plainly gets the polite refusal and is not put in the staff's queue, unless
+    the knowledge base declined it only for a detail its passage lacks ("sdt nhà xe đưa đón":
+    the bus notice has no phone number): that is a question for staff, offered to them."""
 
     refusal = "utter_out_of_scope"
     min_words = 1

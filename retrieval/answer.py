@@ -170,9 +170,10 @@ def compose(result: SearchResult, bm25: BM25Index | None, settings: RetrievalSet
     if missing and "where" not in asked(result.query_tokens):
         # a phone number or a name asked for and not in the passage: no answer ("sđt tài xế
         # xe đưa đón" is not answered by the bus routes); "sđt văn phòng xem ở đâu" is
-        return Answer(answered=False, answer=NO_ANSWER_TEXT, confidence=result.confidence)
+        return Answer(answered=False, answer=NO_ANSWER_TEXT, confidence=result.confidence,
+                      lacking=missing)
     body = text if cited else f"{text}\n\n{citation(best)}"
     tentative = result.confidence < settings.tentative_below or bool(missing)
     return Answer(answered=True, answer=f"{TENTATIVE_TEXT}\n\n{body}" if tentative else body,
                   confidence=result.confidence, sources=sources(result, settings.top_k, best),
-                  tentative=tentative)
+                  tentative=tentative, lacking=missing)

@@ -79,7 +79,9 @@ class Answer:
     `answer` is always text a resident can read: the extractive answer with its citation line
     when `answered`, else the honest "no information yet" message.  A `tentative` answer
     cleared the abstention threshold only narrowly: its text opens with a caveat that it may
-    not match the question (`RetrievalSettings.tentative_below`).
+    not match the question (`RetrievalSettings.tentative_below`).  `lacking` names what the
+    question asks for that the passage found does not hold ("phone", "person"): the knowledge
+    base knows the topic, not that detail (declined, or tentative when asked where to find it).
     """
 
     answered: bool
@@ -87,6 +89,7 @@ class Answer:
     confidence: float
     sources: list[Source] = field(default_factory=list)
     tentative: bool = False
+    lacking: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The `bot ask --json` shape: answered, answer, confidence, sources."""

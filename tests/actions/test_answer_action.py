@@ -207,6 +207,21 @@ async def test_an_off_topic_message_it_cannot_answer_plainly_is_refused_and_not_
     assert stored_questions() == []  # nothing for staff to review
 
 
+async def test_an_off_topic_message_declined_for_a_detail_the_passage_lacks_goes_to_staff(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
+) -> None:
+    # "sdt nhà xe" read as off-topic: the bus notice matched, its phone number is missing
+    use_kb(dataclasses.replace(NOT_ANSWERED, confidence=0.74, lacking=["phone"]))
+    tracker = make_tracker(text="sdt nhà xe đưa đón", intent="out_of_scope")
+    events = await ActionOffTopic().run(dispatcher, tracker, {})
+    text, meta, offer = dispatcher.messages
+    assert text["text"] == NOT_ANSWERED.answer and meta["custom"]["answered"] is False
+    assert offer["response"] == "utter_offer_handoff"
+    [row] = stored_questions()
+    assert not row.answered and row.review_status == "open"
+    assert SlotSet("pending_question", "sdt nhà xe đưa đón") in events
+
+
 async def test_a_stray_no_that_is_a_question_is_answered_and_a_plain_no_is_not_asked(
     data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher
 ) -> None:

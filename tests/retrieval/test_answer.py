@@ -266,9 +266,11 @@ def test_compose_declines_a_phone_number_it_does_not_have_unless_asked_where_to_
     answer = compose(asked, bm25, settings(tentative_below=0.7))
     assert not answer.answered and answer.answer == NO_ANSWER_TEXT and answer.sources == []
     assert answer.confidence == 0.95  # the passage matched; the number is what is missing
+    assert answer.lacking == ["phone"]
     where = SearchResult([hit(CHUNK)], 0.95, tokenize("sdt văn phòng nhà trường xem ở đâu"))
     answer = compose(where, bm25, settings(tentative_below=0.7))
     assert answer.answered and answer.tentative and answer.answer.startswith(TENTATIVE_TEXT)
+    assert answer.lacking == ["phone"]
 
 
 def test_extract_gives_the_date_or_place_line_the_question_asks_for(bm25: BM25Index) -> None:
