@@ -70,7 +70,7 @@ import numpy as np
 from retrieval.bm25 import FOLDED_TERMS, content_segments, terms, tokenize
 from retrieval.fusion import logistic
 from retrieval.normalize import fold, has_diacritics
-from retrieval.schools import LEVELS, asked_schools, class_grade, grade_set, schools_in_text
+from retrieval.schools import GRADED_LEVELS, LEVELS, asked_schools, class_grade, grade_set, schools_in_text
 
 if TYPE_CHECKING:
     from retrieval.index import DocumentRecord, IndexSnapshot
@@ -100,11 +100,10 @@ _LEVELS = ("mam_non", "tieu_hoc", "co_so", "pho_thong", "dai_hoc", "mau_giao")
 _SPOKEN_LEVELS = {phrase.replace(" ", "_"): level for phrase, level in LEVELS.items()
                   if phrase.startswith("cap ")}
 # Grades each school level teaches (folded level term -> grades), for school-wide documents.
-_LEVEL_GRADES = {"tieu_hoc": range(1, 6), "co_so": range(6, 10), "pho_thong": range(10, 13)}
+_LEVEL_GRADES = {level: grades for level, (grades, _) in GRADED_LEVELS.items()}
 # The level teaching each grade, as a document writes it out ("7" -> "trung học cơ sở").
-_GRADE_LEVEL = {str(grade): written for written, grades in (
-    ("tiểu học", range(1, 6)), ("trung học cơ sở", range(6, 10)),
-    ("trung học phổ thông", range(10, 13))) for grade in grades}
+_GRADE_LEVEL = {str(grade): written for grades, written in GRADED_LEVELS.values()
+                for grade in grades}
 # Words of conversation that never name a subject (folded); left out of `subject_miss`.
 _CHATTER = frozenset(
     "con chau be em anh chi minh toi ban nha oi vay nhe a cac nhung cua cho duoc phai thi la va "

@@ -26,8 +26,15 @@ School = tuple[str, str]  # (level key, folded name)
 LEVELS = {"mam non": "mam_non", "mau giao": "mam_non", "nha tre": "mam_non",
           "tieu hoc": "tieu_hoc", "trung hoc co so": "co_so", "trung hoc pho thong": "pho_thong",
           "cap 1": "tieu_hoc", "cap 2": "co_so", "cap 3": "pho_thong"}  # "cấp 2" as parents say
+# The grades each school level teaches and how a document writes the level out: the one
+# table `LEVEL_GRADES` and the answerability features ("học phí lớp 7" read as "trung học cơ
+# sở") derive from.
+GRADED_LEVELS = {"tieu_hoc": (range(1, 6), "tiểu học"),
+                 "co_so": (range(6, 10), "trung học cơ sở"),
+                 "pho_thong": (range(10, 13), "trung học phổ thông")}
 # The grades a school of each level teaches ("1-5"), as documents' `grade` writes them.
-LEVEL_GRADES = {"mam_non": "mầm non", "tieu_hoc": "1-5", "co_so": "6-9", "pho_thong": "10-12"}
+LEVEL_GRADES = {"mam_non": "mầm non"} | {
+    level: f"{grades[0]}-{grades[-1]}" for level, (grades, _) in GRADED_LEVELS.items()}
 # A level as staff write it in a school's name ("Trường THCS Hòa An").
 _LEVEL_NAMES = {"mam_non": "Mầm non", "tieu_hoc": "Tiểu học", "co_so": "THCS", "pho_thong": "THPT"}
 _MAX_NAME = 4  # syllables of a school's proper name

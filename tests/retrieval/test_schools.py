@@ -10,6 +10,9 @@ from retrieval.answerability import _school_miss
 from retrieval.index import ChunkRecord, DocumentRecord, IndexSnapshot
 from retrieval.normalize import folded_tokens, tokens
 from retrieval.schools import (
+    GRADED_LEVELS,
+    LEVEL_GRADES,
+    LEVELS,
     asked_schools,
     class_grade,
     school_spans,
@@ -103,6 +106,17 @@ def test_a_class_names_its_grade() -> None:
     assert [class_grade(word) for word in ("7", "07", "8a", "10a1", "12")] == [
         "7", "7", "8", "10", "12"]
     assert [class_grade(word) for word in ("13", "0", "a", "2026", "8ab")] == [None] * 5
+
+
+def test_each_level_is_written_out_and_graded_as_the_school_tables_read_it() -> None:
+    # one table feeds the documents' grade ranges, the level a grade is read as in the
+    # answerability features, and the level phrases found in text: they must agree
+    assert LEVEL_GRADES == {"mam_non": "mầm non", "tieu_hoc": "1-5", "co_so": "6-9",
+                            "pho_thong": "10-12"}
+    for level, (_grades, written) in GRADED_LEVELS.items():
+        assert LEVELS[" ".join(folded_tokens(written))] == level
+    taught = [grade for grades, _ in GRADED_LEVELS.values() for grade in grades]
+    assert taught == list(range(1, 13))
 
 
 def test_a_school_named_without_trường_is_found_as_a_document_writes_it() -> None:
