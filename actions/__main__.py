@@ -9,12 +9,16 @@ same app is served by `Sanic.serve_single`, and the knowledge base (embedding mo
 loads in a background thread of that process while the server starts.
 
 The server listens on `SANIC_HOST` (rasa-sdk's variable), by default 127.0.0.1: only Rasa,
-on the same machine, calls it.  gRPC mode (`--grpc`) is left to rasa-sdk as it is.
+on the same machine, calls it.  When `ACTION_SERVER_TOKEN` is set, a call to run an action (or
+to list them) must also carry it, as `endpoints.yml` makes Rasa send it ("Authorization: Bearer
+…"): any other process of the machine could otherwise store questions, tickets and feedback in
+a parent's name.  `/health` stays open.  gRPC mode (`--grpc`) is left to rasa-sdk as it is.
 """
 
 from __future__ import annotations
 
 import argparse
+import hmac
 import logging
 import os
 import threading
@@ -24,12 +28,15 @@ from rasa_sdk.__main__ import main_from_args
 from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
 from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser, create_ssl_config
 from rasa_sdk.executor import ActionExecutor
-from sanic import Sanic
+from sanic import HTTPResponse, Request, Sanic
+from sanic.response import json as json_response
 
 from actions.answer import warm_up
 
 logger = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
+TOKEN_ENV = "ACTION_SERVER_TOKEN"
+OPEN_PATHS = frozenset({"/health"})  # what a caller without the token may ask
 
 
 def _warm_up_in_background() -> None:
@@ -51,8 +58,30 @@ def create_app(args: argparse.Namespace) -> Sanic:
         logger.warning("--auto-reload is not supported in one process; restart to reload actions")
     executor = ActionExecutor()
     executor.register_package(args.actions_module or args.actions)
-    return create_app_for_serve(executor, cors_origins=args.cors, auto_reload=False,
-                                endpoints=args.endpoints)
+    app = create_app_for_serve(executor, cors_origins=args.cors, auto_reload=False,
+                               endpoints=args.endpoints)
+    token = os.environ.get(TOKEN_ENV, "")
+    if token:
+        require_token(app, token)
+    else:
+        logger.warning("%s is not set: any local process may run actions", TOKEN_ENV)
+    return app
+
+
+def require_token(app: Sanic, token: str) -> None:
+    """Refuse (401) every request but `OPEN_PATHS` without "Authorization: Bearer <token>"."""
+    expected = f"Bearer {token}".encode()
+
+    async def check(request: Request) -> HTTPResponse | None:
+        if request.path in OPEN_PATHS:
+            return None
+        given = (request.headers.get("authorization") or "").encode()
+        if hmac.compare_digest(given, expected):
+            return None
+        logger.warning("refused a call to %s without the action server token", request.path)
+        return json_response({"error": "missing or wrong action server token"}, status=401)
+
+    app.on_request(check)
 
 
 def serve(args: argparse.Namespace) -> None:

@@ -177,6 +177,10 @@ class Stack:
         # it with /status.  A fresh one per start unless one is set (APP_RASA_TOKEN).
         self.rasa_token = (self.extra_env.get("APP_RASA_TOKEN") or os.environ.get("APP_RASA_TOKEN")
                            or secrets.token_urlsafe(32))
+        # Rasa sends this with each action call (endpoints.yml); the action server refuses calls
+        # without it.  A fresh one per start unless one is set (ACTION_SERVER_TOKEN).
+        self.action_token = (self.extra_env.get("ACTION_SERVER_TOKEN")
+                             or os.environ.get("ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32))
 
     # ---- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> Stack:
@@ -296,6 +300,7 @@ class Stack:
         command = [python, "-m", "actions", "--actions", "actions", "-p", str(port)]
         env = self.base_env()
         env["SANIC_HOST"] = HOST  # rasa-sdk binds every interface unless told; only Rasa calls it
+        env["ACTION_SERVER_TOKEN"] = self.action_token
         health = f"{self.action_server_url}/health"
         return self.launch(Service("action_server", self.action_server_url,
                                     self.log_dir / "action_server.log", command, env,
@@ -319,6 +324,7 @@ class Stack:
         env = self.base_env()
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
         env["ACTION_SERVER_URL"] = f"{self.action_server_url}/webhook"
+        env["ACTION_SERVER_TOKEN"] = self.action_token
         env.setdefault("RASA_TELEMETRY_ENABLED", "false")
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")

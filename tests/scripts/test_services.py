@@ -156,3 +156,25 @@ def test_a_rasa_token_beginning_with_a_dash_reaches_rasa_whole_and_stays_out_of_
         stack.launch(sleeper)
         logged = (tmp_path / "sleeper.log").read_text()
     assert "--auth-token=***" in logged and token not in logged
+
+
+def test_rasa_and_the_action_server_get_the_same_action_token_new_at_each_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACTION_SERVER_TOKEN", raising=False)
+    launched: list[services.Service] = []
+    monkeypatch.setattr(services.Stack, "launch", lambda self, service: launched.append(service))
+    tokens = []
+    for run in ("a", "b"):
+        stack = services.Stack(tmp_path / run)
+        stack.redis_url = "redis://127.0.0.1:1/0"
+        stack.start_action_server(services.free_port())
+        stack.start_rasa(services.free_port(), tmp_path / "model.tar.gz")
+        actions, rasa = launched[-2:]
+        assert actions.env["ACTION_SERVER_TOKEN"] == rasa.env["ACTION_SERVER_TOKEN"]
+        assert len(actions.env["ACTION_SERVER_TOKEN"]) >= 32
+        assert actions.env["ACTION_SERVER_TOKEN"] not in " ".join(rasa.command)
+        tokens.append(actions.env["ACTION_SERVER_TOKEN"])
+    assert tokens[0] != tokens[1]
+    # one set by whoever starts Rasa and the action server themselves is kept
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "set-by-the-operator")
+    assert services.Stack(tmp_path / "c").action_token == "set-by-the-operator"
