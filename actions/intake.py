@@ -1,4 +1,5 @@
-"""How a parent's first message to the feedback or misinformation form reads.
+"""How a parent's first message to the feedback or misinformation form, or to a subscription,
+reads.
 
 Three kinds of message open those forms: a request to open it ("tôi muốn góp ý", "báo tin
 sai"), the feedback or report itself ("căng tin trước cổng trường bán đồ ăn không đảm bảo vệ
@@ -110,3 +111,21 @@ def is_plain_question(text: str) -> bool:
         return False
     return (text.rstrip().endswith("?") or _has(words, _QUESTION_PHRASES)
             or words.split()[-1] in _QUESTION_ENDINGS)
+
+
+# Words of announcements and of being sent them (folded): a message read as a request to
+# subscribe or unsubscribe with none of them asks about something else ("đăng ký xe đưa đón ở
+# đâu" is registering for the school bus).  "tin" not as in "tin học".
+_ANNOUNCEMENT_MARKS = ("thong bao", r"tin(?! hoc)", "cap nhat", "theo doi", "subscribe",
+                       "unsubscribe", "bao cho toi", "bao cho em", "bao cho minh", "nhan toi",
+                       "nhan em", "nhan minh", "nhan cho toi", "nhan cho em")
+
+
+def names_no_announcements(text: str) -> bool:
+    """Whether a message read as a request to (un)subscribe says nothing of announcements and
+    is long enough to be about something ("đăng ký xe đưa đón ở đâu", "hủy đăng ký bán trú thế
+    nào"; not "đăng ký nhận tin", "bỏ theo dõi", "đăng ký"): it is a question."""
+    if text.startswith("/"):
+        return False
+    words = _words(text)
+    return len(words.split()) >= QUESTION_WORDS and not _has(words, _ANNOUNCEMENT_MARKS)

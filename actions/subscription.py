@@ -2,6 +2,12 @@
 
 One subscription row per resident and channel; the raw platform id is kept as its recipient so
 that announcements can be pushed on the platform later.
+
+"Đăng ký" is also how parents say registering for a school service, and the dialogue model
+now and then reads "đăng ký xe đưa đón ở đâu" as a request for announcements.  A message that
+says nothing of announcements (`actions.intake.names_no_announcements`) is a question: it is
+answered from the knowledge base (or declined and queued for staff) like any other, and the
+subscription is left as it was.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.answer import answer_question, message_text
+from actions.intake import names_no_announcements
 from actions.sender import Sender, sender_of
 from storage.db import session_scope
 from storage.errors import StorageError
@@ -41,6 +49,9 @@ class SetSubscription(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        text = message_text(tracker)
+        if names_no_announcements(text):
+            return await answer_question(dispatcher, tracker, text) or []
         sender = sender_of(tracker)
         try:
             await asyncio.to_thread(_store_subscription, sender, self.active)

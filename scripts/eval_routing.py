@@ -26,7 +26,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from actions.intake import is_plain_question, names_no_report  # noqa: E402 (needs ROOT on the path)
+from actions.intake import (  # noqa: E402 (needs ROOT on the path)
+    is_plain_question,
+    names_no_announcements,
+    names_no_report,
+)
 
 THIRD_PARTY = ROOT.parent / "shared" / "eval-third-party"
 DEV_QUESTIONS = ROOT / "tests" / "retrieval" / "dev_questions.jsonl"
@@ -41,13 +45,16 @@ CHECKED_INTENTS = {"out_of_scope": 1, "affirm": 4, "deny": 4, "skip": 4, "cancel
 def reaches_knowledge(intent: str, text: str) -> bool:
     """Whether a first message with this intent is answered from the knowledge base when it can
     be: routed there, or checked there before the off-topic, stray-reply or rating answer or
-    the feedback and misinformation forms (actions/ticket_route.py)."""
+    the feedback and misinformation forms (actions/ticket_route.py), or asked instead of a
+    subscription that names no announcements (actions/subscription.py)."""
     if intent in KNOWLEDGE_INTENTS:
         return True
     if intent == "give_feedback":
         return is_plain_question(text)
     if intent == "report_misinformation":
         return is_plain_question(text) or names_no_report(text)
+    if intent in ("subscribe", "unsubscribe"):  # actions/subscription.py
+        return names_no_announcements(text)
     words = CHECKED_INTENTS.get(intent)
     return words is not None and not text.startswith("/") and len(text.split()) >= words
 # NgocNam1512__Edu_bot intents that ask for information a school publishes (the rest are

@@ -5,8 +5,10 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+import yaml
+from script_modules import ROOT
 
-from actions.intake import is_plain_question, names_no_report, says_enough
+from actions.intake import is_plain_question, names_no_announcements, names_no_report, says_enough
 
 
 @pytest.mark.parametrize("text", [
@@ -77,3 +79,18 @@ def test_a_message_read_as_a_rumour_report_may_name_no_report() -> None:
     for report in ("nghe đồn trường bỏ bán trú", "nhóm zalo lớp nói mai được nghỉ",
                    "có trang giả mạo trường thu tiền", "báo tin sai", "/report_misinformation"):
         assert not names_no_report(report), report
+
+
+def test_a_message_read_as_a_subscription_may_name_no_announcements() -> None:
+    # every example the dialogue model learns (un)subscribing from speaks of announcements
+    data = yaml.safe_load((ROOT / "data" / "nlu" / "subscriptions.yml").read_text(encoding="utf-8"))
+    examples = [line.strip()[2:] for block in data["nlu"]
+                for line in block["examples"].splitlines() if line.strip()]
+    assert len(examples) > 30
+    assert [text for text in examples if names_no_announcements(text)] == []
+    # registering for a school service is a question; so is "tin học", which is no news
+    for question in ("đăng ký xe đưa đón ở đâu", "hủy đăng ký bán trú thế nào", "dang ky ban tru",
+                     "đk clb bóng đá cho con", "đăng ký học tin học ở đâu"):
+        assert names_no_announcements(question), question
+    for request in ("đăng ký", "đk", "/subscribe", "dang ky nhan tin cua truong"):
+        assert not names_no_announcements(request), request

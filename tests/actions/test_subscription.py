@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from trackers import make_tracker, responses
+from trackers import ANSWERED, NOT_ANSWERED, make_tracker, responses, stored_questions
 
 import actions.subscription
 from actions.subscription import ActionSubscribe, ActionUnsubscribe
@@ -54,3 +54,40 @@ async def test_failed_store_says_so(data_dir: Path, monkeypatch: pytest.MonkeyPa
     dispatcher = CollectingDispatcher()
     assert await ActionSubscribe().run(dispatcher, make_tracker(), {}) == []
     assert responses(dispatcher) == ["utter_subscription_failed"]
+
+
+@pytest.mark.parametrize("action", [ActionSubscribe, ActionUnsubscribe])
+async def test_a_question_read_as_a_subscription_is_answered_and_subscribes_no_one(
+        data_dir: Path, use_kb: Any, action: Any) -> None:
+    kb = use_kb(ANSWERED)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text="đăng ký xe đưa đón ở đâu", intent="subscribe")
+    await action().run(dispatcher, tracker, {})
+    assert [text for text, _ in kb.calls] == ["đăng ký xe đưa đón ở đâu"]
+    assert dispatcher.messages[0]["text"] == ANSWERED.answer
+    assert "utter_subscribed" not in responses(dispatcher)
+    assert "utter_unsubscribed" not in responses(dispatcher)
+    assert _subscriptions() == []
+    [row] = stored_questions()
+    assert row.answered
+
+
+async def test_a_question_read_as_a_subscription_it_cannot_answer_goes_to_staff(
+        data_dir: Path, use_kb: Any) -> None:
+    use_kb(NOT_ANSWERED)
+    dispatcher = CollectingDispatcher()
+    await ActionSubscribe().run(dispatcher, make_tracker(text="đăng ký bán trú học kỳ 2",
+                                                          intent="subscribe"), {})
+    assert responses(dispatcher)[-1] == "utter_offer_handoff"
+    assert _subscriptions() == []
+    [row] = stored_questions()
+    assert not row.answered
+
+
+async def test_a_request_for_announcements_asks_no_question(data_dir: Path, use_kb: Any) -> None:
+    kb = use_kb(ANSWERED)
+    dispatcher = CollectingDispatcher()
+    await ActionSubscribe().run(dispatcher, make_tracker(text="đăng ký nhận thông báo tuyển sinh",
+                                                          intent="subscribe"), {})
+    assert responses(dispatcher) == ["utter_subscribed"] and kb.calls == []
+    assert [row.active for row in _subscriptions()] == [True]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from waiting import poll
 
 from retrieval.answer import TENTATIVE_TEXT
-from storage.models import Question, Ticket, Turn
+from storage.models import Question, Subscription, Ticket, Turn
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Bot, Browser
@@ -146,6 +146,26 @@ def test_an_aspect_asked_alone_is_asked_of_the_previous_subject(browser: OpenBro
     assert replies[0]["text"].startswith('Dạ, em hiểu anh/chị hỏi: "xe đưa đón giá bao nhiêu"')
     assert "220.000 đồng" in plain_answer(replies)["text"], replies
     assert form_state(parent) == (None, None)
+
+
+def test_registering_for_a_school_service_is_a_question_not_a_subscription(
+    bot: Bot, browser: OpenBrowser,
+) -> None:
+    # "đăng ký" is also subscribing to announcements: the dialogue model may read it so, the
+    # subscription action then asks the knowledge base instead
+    parent = browser()
+    answer = plain_answer(parent.say("đăng ký xe đưa đón ở đâu"))
+    assert answer["meta"]["sources"][0]["doc_id"] == "tb-xe-dua-don-2026-2027-thcs", answer
+    with bot.db() as db:
+        assert not db.scalars(select(Subscription).where(
+            Subscription.user_hash == parent.user_hash)).all()
+        assert db.scalars(select(Question).where(Question.user_hash == parent.user_hash)).all()
+    replies = parent.say("đăng ký nhận thông báo của trường")
+    assert not [m for m in replies if "answered" in m["meta"]], replies
+    with bot.db() as db:
+        [subscription] = db.scalars(select(Subscription).where(
+            Subscription.user_hash == parent.user_hash))
+    assert subscription.active
 
 
 def test_a_follow_up_read_as_help_is_answered_and_help_still_shows_the_menu(

@@ -31,4 +31,6 @@ def test_what_reaches_the_knowledge_base() -> None:
     assert reaches("report_misinformation", "gia dinh kho khan co duoc mien tien an ko")
     assert not reaches("report_misinformation", "nghe nói trường sắp đóng cửa, có đúng không")
     assert reaches("report_misinformation", "lịch nghỉ tết")
+    assert reaches("subscribe", "đăng ký xe đưa đón ở đâu")
+    assert not reaches("subscribe", "đăng ký nhận thông báo") and not reaches("unsubscribe", "bỏ theo dõi")
     assert not reaches("greet", "xin chào cô")
