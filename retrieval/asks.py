@@ -56,6 +56,10 @@ _ASKS = {
                re.compile(rf"\b(?:[Tt]hầy|[Cc]ô|[Ôô]ng|[Bb]à|[Đđ]ồng chí|[Đđ]/c)\s+[{_UPPER}]|"
                           rf"(?:\b[{_UPPER}][{_LOWER}]+ ){{2}}[{_UPPER}][{_LOWER}]+\b")),
 }
+# How or where, anywhere after "đăng ký" and what is signed up for ("đăng ký xe đưa đón ở đâu",
+# "đăng ký bán trú học kỳ 2 như thế nào"): the question asks how to sign up, as "register".
+_HOW_OR_WHERE = ("o dau", "cho nao", "tai dau", "qua dau", "the nao", "ra sao", "bang cach nao",
+                 "voi ai")
 # A question asking how many of something ("bao nhiêu học sinh", "mấy tiết", "tối đa mấy câu
 # lạc bộ") wants a sentence with a number of that thing ("45 học sinh", "02 câu lạc bộ").
 _COUNT_UNITS = ("hoc sinh", "lop", "truong", "diem truong", "cho", "phut", "tiet", "buoi", "ngay",
@@ -90,6 +94,9 @@ def asked(question_tokens: list[str]) -> dict[str, Callable[[str], bool]]:
         kind: lambda text, pattern=pattern: bool(pattern.search(text))
         for kind, (phrases, pattern) in _ASKS.items()
         if any(f" {phrase} " in folded for phrase in phrases)}
+    if "register" not in found and " dang ky " in folded and any(
+            f" {phrase} " in folded for phrase in _HOW_OR_WHERE):  # "đăng ký xe đưa đón ở đâu"
+        found["register"] = lambda text: bool(_ASKS["register"][1].search(text))
     units = sorted({match.group(1) for match in _COUNT_ASK.finditer(folded)})
     if units and not _PERCENT.search(folded):  # "bao nhiêu % trường" asks for a percentage
         # a number of them, not a date ("01 tháng 10")

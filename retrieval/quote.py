@@ -272,8 +272,9 @@ def extract(question_tokens: list[str], chunk_text: str, bm25: BM25Index, limit:
     top = max(range(len(units)), key=lambda i: (weights[i], -i))
     # A date/amount/place/count sentence is kept even without the question's words, unless one
     # is asked for and the sentence that best matches them gives it ("phiếu đồng ý tiêm nộp
-    # trước ngày mấy": its sentence has the date; the notice's other dates are not what is asked).
-    answered = weights[top] > 0 and any(give(units[top]) for give in gives)
+    # trước ngày mấy": its sentence has the date; the notice's other dates are not what is asked)
+    # and all else asked ("đăng ký câu lạc bộ bóng đá ở đâu": the pitch, and how to sign up).
+    answered = weights[top] > 0 and all(give(units[top]) for give in gives)
     # When the best match is a heading ("2. Lớp dạy bơi an toàn hè 2027") whose section gives
     # what is asked, the other sections' dates and places are not about it.
     scope = set(range(len(units)))

@@ -156,6 +156,7 @@ def test_registering_for_a_school_service_is_a_question_not_a_subscription(
     parent = browser()
     answer = plain_answer(parent.say("đăng ký xe đưa đón ở đâu"))
     assert answer["meta"]["sources"][0]["doc_id"] == "tb-xe-dua-don-2026-2027-thcs", answer
+    assert "nhận phiếu đăng ký tại văn phòng trường" in answer["text"], answer  # how, and where
     with bot.db() as db:
         assert not db.scalars(select(Subscription).where(
             Subscription.user_hash == parent.user_hash)).all()

@@ -220,6 +220,10 @@ def test_what_a_question_asks_for_with_or_without_diacritics() -> None:
     assert asked_kinds(tokenize("truong co thu tien nuoc uong ko")) == ["amount"]
     assert asked_kinds(tokenize("con muốn vào clb tiếng anh thì đăng ký sao")) == ["register"]
     assert asked_kinds(tokenize("xe dua don dang ky o dau")) == ["where", "register"]
+    # how or where after what is signed up for still asks how to sign up
+    assert asked_kinds(tokenize("đăng ký xe đưa đón ở đâu")) == ["where", "register"]
+    assert asked_kinds(tokenize("dang ky ban tru hk2 nhu the nao")) == ["register"]
+    assert asked_kinds(tokenize("đăng ký bán trú rồi có được hoàn tiền không")) == []
     assert asked_kinds(tokenize("han cuoi dong bhyt")) == ["when"]
     assert asked_kinds(tokenize("hạn nộp hồ sơ lớp 6")) == ["when"]
 
@@ -231,6 +235,23 @@ def test_a_question_how_to_sign_up_gets_the_sentence_on_signing_up(bm25: BM25Ind
              "- Câu lạc bộ không học thay tiết học chính khóa.\n- Đăng ký qua giáo viên chủ nhiệm.")
     answer = extract(tokenize("con muon tham gia clb tieng anh thi dang ky sao"), clubs, bm25, 600)
     assert "Đăng ký qua giáo viên chủ nhiệm." in answer
+
+
+def test_a_sentence_giving_only_part_of_what_is_asked_does_not_stand_alone() -> None:
+    # "đăng ký … ở đâu": the club's place matches best, but how to sign up is asked too
+    clubs = ("1. Danh sách câu lạc bộ (sinh hoạt từ 16 giờ 00)\n"
+             "- Bóng đá: chiều thứ Ba, sân bóng của trường.\n- Cờ vua: chiều thứ Năm, thư viện.\n\n"
+             "2. Đăng ký\n- Mỗi học sinh tham gia tối đa 02 câu lạc bộ.\n"
+             "- Đăng ký qua giáo viên chủ nhiệm.")
+    # a knowledge base where clubs and signing up are everyday words, a football pitch is not
+    texts = [clubs, *(f"Câu lạc bộ {n} đăng ký tại trường, sinh hoạt chiều thứ {n}." for n in range(2, 12))]
+    index = BM25Index()
+    index.build(list(range(len(texts))), [tokenize(text) for text in texts])
+    answer = extract(tokenize("đăng ký câu lạc bộ bóng đá ở đâu"), clubs, index, 600)
+    assert "sân bóng của trường" in answer and "Đăng ký qua giáo viên chủ nhiệm." in answer
+    # one kind asked, given by the best sentence: not the sentence on signing up
+    place = extract(tokenize("câu lạc bộ bóng đá học ở đâu"), clubs, index, 600)
+    assert "sân bóng của trường" in place and "Đăng ký qua" not in place
 
 
 def test_paying_without_cash_is_no_free_of_charge() -> None:
