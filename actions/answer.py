@@ -38,6 +38,7 @@ from actions.followup import (
     resolve,
     stated_grade,
 )
+from actions.intake import asks_for_help
 from actions.sender import Sender, sender_of
 from retrieval.errors import RetrievalError
 from retrieval.types import Answer, SearchContext
@@ -287,12 +288,17 @@ class ActionHelp(ActionOffTopic):
     """help: the menu of what the bot does, unless the message is a follow-up of the parent's
     last question ("hồ sơ gồm những gì" after "tuyển sinh lớp 6 thế nào", which the dialogue
     model reads as a request for help): that is answered as the question it stands for (a
-    follow-up is answered whether or not the knowledge base is sure, see `answer_question`)."""
+    follow-up is answered whether or not the knowledge base is sure, see `answer_question`);
+    or a question of four words or more that says nothing of help or the menu
+    (`actions.intake.asks_for_help`: "tiền ăn bán trú nộp cho ai") and that the knowledge base
+    answers plainly, as an off-topic one is."""
 
     refusal = "utter_help"
+    min_words = 4
 
     def name(self) -> str:
         return "action_help"
 
     def asks(self, question: str, tracker: Tracker) -> bool:
-        return resolve(question, earlier_questions(tracker.events)) is not None
+        return resolve(question, earlier_questions(tracker.events)) is not None or (
+            super().asks(question, tracker) and not asks_for_help(question))

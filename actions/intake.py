@@ -1,5 +1,5 @@
-"""How a parent's first message to the feedback or misinformation form, or to a subscription,
-reads.
+"""How a parent's first message to the feedback or misinformation form, to a subscription or to
+the help menu, reads.
 
 Three kinds of message open those forms: a request to open it ("tôi muốn góp ý", "báo tin
 sai"), the feedback or report itself ("căng tin trước cổng trường bán đồ ăn không đảm bảo vệ
@@ -129,3 +129,17 @@ def names_no_announcements(text: str) -> bool:
         return False
     words = _words(text)
     return len(words.split()) >= QUESTION_WORDS and not _has(words, _ANNOUNCEMENT_MARKS)
+
+
+# Words of asking the bot itself for help or its menu (folded).  Not "hỗ trợ" alone: "hộ nghèo
+# được hỗ trợ gì" is a question on support for families.
+_HELP_MARKS = ("giup", "huong dan", "ho tro duoc", "chuc nang", "tinh nang", "menu", "help",
+               "lam duoc gi", "lam gi", "hoi gi", "hoi duoc gi", "cach dung", "su dung",
+               "bat dau", "cau khac", "muc nao", "danh sach")
+
+
+def asks_for_help(text: str) -> bool:
+    """Whether a message read as a request for help speaks of the bot's help or menu ("em hỗ
+    trợ được những gì", "chỉ tôi cách dùng với"), not of a school matter ("tiền ăn bán trú nộp
+    cho ai", which the dialogue model now and then reads as help)."""
+    return text.startswith("/") or _has(_words(text), _HELP_MARKS)

@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from actions.intake import (  # noqa: E402 (needs ROOT on the path)
+    asks_for_help,
     is_plain_question,
     names_no_announcements,
     names_no_report,
@@ -40,13 +41,14 @@ KNOWLEDGE_INTENTS = frozenset({"ask_question", "nlu_fallback"})
 # message needs for it; tests/scripts/test_eval_routing.py keeps these in step with the actions.
 CHECKED_INTENTS = {"out_of_scope": 1, "affirm": 4, "deny": 4, "skip": 4, "cancel": 4,
                    "rate_answer_good": 3, "rate_answer_bad": 3}
+HELP_WORDS = 4  # ActionHelp.min_words, for a message that asks nothing of help itself
 
 
 def reaches_knowledge(intent: str, text: str) -> bool:
     """Whether a first message with this intent is answered from the knowledge base when it can
     be: routed there, or checked there before the off-topic, stray-reply or rating answer or
-    the feedback and misinformation forms (actions/ticket_route.py), or asked instead of a
-    subscription that names no announcements (actions/subscription.py)."""
+    the feedback and misinformation forms (actions/ticket_route.py) or the help menu, or asked
+    instead of a subscription that names no announcements (actions/subscription.py)."""
     if intent in KNOWLEDGE_INTENTS:
         return True
     if intent == "give_feedback":
@@ -55,6 +57,8 @@ def reaches_knowledge(intent: str, text: str) -> bool:
         return is_plain_question(text) or names_no_report(text)
     if intent in ("subscribe", "unsubscribe"):  # actions/subscription.py
         return names_no_announcements(text)
+    if intent == "help":  # actions/answer.py ActionHelp
+        return len(text.split()) >= HELP_WORDS and not asks_for_help(text)
     words = CHECKED_INTENTS.get(intent)
     return words is not None and not text.startswith("/") and len(text.split()) >= words
 # NgocNam1512__Edu_bot intents that ask for information a school publishes (the rest are

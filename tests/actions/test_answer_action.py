@@ -338,10 +338,11 @@ async def test_a_message_that_tells_grade_and_school_keeps_both(
     # a short question read as a stray "no"; "không cần" is a reply, however short
     (ActionStrayReply, "deny", "xe đưa đón giá bao nhiêu", "mất tiền không",
      "xe đưa đón mất tiền không", [("không cần", True), ("không ạ", True)], "utter_anything_else"),
-    # read as a request for help; the menu for help itself and for nothing to follow
+    # read as a request for help; the menu for help itself and for a short message with nothing
+    # to follow (a longer question is asked of the knowledge base, see the test below)
     (ActionHelp, "help", "tuyển sinh lớp 6 thế nào", "hồ sơ gồm những gì",
      "tuyển sinh lớp 6 hồ sơ gồm những gì",
-     [("em giúp được những gì", True), ("hồ sơ gồm những gì", False), ("/help", True)],
+     [("em giúp được những gì", True), ("hồ sơ gì", False), ("/help", True)],
      "utter_help"),
 ])
 async def test_a_follow_up_read_as_a_reply_or_help_is_answered_and_the_rest_gets_the_usual_reply(
@@ -360,3 +361,28 @@ async def test_a_follow_up_read_as_a_reply_or_help_is_answered_and_the_rest_gets
         assert await action().run(plain, tracker, {}) == []
         assert responses(plain) == [refusal]
     assert len(kb.calls) == 1
+
+
+@pytest.mark.parametrize(("answer", "answered"), [(ANSWERED, True), (NOT_ANSWERED, False)])
+async def test_a_question_read_as_help_is_answered_when_the_knowledge_base_is_sure(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher, answer: Any, answered: bool,
+) -> None:
+    kb = use_kb(answer)
+    tracker = make_tracker(text="tiền ăn bán trú nộp cho ai", intent="help")
+    await ActionHelp().run(dispatcher, tracker, {})
+    assert [text for text, _ in kb.calls] == ["tiền ăn bán trú nộp cho ai"]
+    if answered:
+        assert dispatcher.messages[0]["text"] == ANSWERED.answer
+        assert [row.answered for row in stored_questions()] == [True]
+    else:  # not sure: the menu, and nothing queued for staff (as for an off-topic message)
+        assert responses(dispatcher) == ["utter_help"] and stored_questions() == []
+
+
+@pytest.mark.parametrize("text", ["chỉ tôi cách dùng với bot", "mình muốn hỏi nhưng không biết hỏi gì",
+                                  "cho xem danh sách chức năng", "em hỗ trợ được những gì"])
+async def test_a_request_for_help_gets_the_menu_without_asking_the_knowledge_base(
+    data_dir: Path, use_kb: Any, dispatcher: CollectingDispatcher, text: str,
+) -> None:
+    kb = use_kb(ANSWERED)
+    await ActionHelp().run(dispatcher, make_tracker(text=text, intent="help"), {})
+    assert responses(dispatcher) == ["utter_help"] and kb.calls == []

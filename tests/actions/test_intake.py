@@ -8,7 +8,13 @@ import pytest
 import yaml
 from script_modules import ROOT
 
-from actions.intake import is_plain_question, names_no_announcements, names_no_report, says_enough
+from actions.intake import (
+    asks_for_help,
+    is_plain_question,
+    names_no_announcements,
+    names_no_report,
+    says_enough,
+)
 
 
 @pytest.mark.parametrize("text", [
@@ -94,3 +100,15 @@ def test_a_message_read_as_a_subscription_may_name_no_announcements() -> None:
         assert names_no_announcements(question), question
     for request in ("đăng ký", "đk", "/subscribe", "dang ky nhan tin cua truong"):
         assert not names_no_announcements(request), request
+
+
+def test_a_message_read_as_help_may_be_a_question() -> None:
+    # every example of four words or more the dialogue model learns help from asks for help
+    data = yaml.safe_load((ROOT / "data" / "nlu" / "conversation.yml").read_text(encoding="utf-8"))
+    [examples] = [[line.strip()[2:] for line in block["examples"].splitlines() if line.strip()]
+                  for block in data["nlu"] if block["intent"] == "help"]
+    assert [text for text in examples if len(text.split()) >= 4 and not asks_for_help(text)] == []
+    for question in ("tiền ăn bán trú nộp cho ai", "hộ nghèo được hỗ trợ gì ở trường",
+                     "lịch nghỉ tết năm nay"):
+        assert not asks_for_help(question), question
+    assert asks_for_help("/help") and asks_for_help("em hỗ trợ được những gì")

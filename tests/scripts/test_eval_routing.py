@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from script_modules import load_script
 
-from actions.answer import ActionOffTopic, ActionStrayReply
+from actions.answer import ActionHelp, ActionOffTopic, ActionStrayReply
 from actions.rating import QUESTION_WORDS
 
 routing = load_script("eval_routing")
@@ -17,6 +17,7 @@ def test_the_checked_intents_and_their_word_counts_are_the_actions() -> None:
         assert routing.CHECKED_INTENTS[intent] == ActionStrayReply.min_words
     for intent in ("rate_answer_good", "rate_answer_bad"):
         assert routing.CHECKED_INTENTS[intent] == QUESTION_WORDS
+    assert routing.HELP_WORDS == ActionHelp.min_words
 
 
 def test_what_reaches_the_knowledge_base() -> None:
@@ -33,4 +34,5 @@ def test_what_reaches_the_knowledge_base() -> None:
     assert reaches("report_misinformation", "lịch nghỉ tết")
     assert reaches("subscribe", "đăng ký xe đưa đón ở đâu")
     assert not reaches("subscribe", "đăng ký nhận thông báo") and not reaches("unsubscribe", "bỏ theo dõi")
+    assert reaches("help", "tiền ăn bán trú nộp cho ai") and not reaches("help", "chỉ tôi cách dùng với")
     assert not reaches("greet", "xin chào cô")
