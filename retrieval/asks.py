@@ -87,16 +87,20 @@ def asked_kinds(question_tokens: list[str]) -> list[str]:
     return list(asked(question_tokens))
 
 
+def _gives(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    """The test of a sentence that gives what `pattern` finds."""
+    return lambda text: bool(pattern.search(text))
+
+
 def asked(question_tokens: list[str]) -> dict[str, Callable[[str], bool]]:
     """What the question asks for, each with the test of a sentence that gives it."""
     folded = " " + " ".join(fold(token) for token in question_tokens) + " "
     found: dict[str, Callable[[str], bool]] = {
-        kind: lambda text, pattern=pattern: bool(pattern.search(text))
-        for kind, (phrases, pattern) in _ASKS.items()
+        kind: _gives(pattern) for kind, (phrases, pattern) in _ASKS.items()
         if any(f" {phrase} " in folded for phrase in phrases)}
     if "register" not in found and " dang ky " in folded and any(
             f" {phrase} " in folded for phrase in _HOW_OR_WHERE):  # "đăng ký xe đưa đón ở đâu"
-        found["register"] = lambda text: bool(_ASKS["register"][1].search(text))
+        found["register"] = _gives(_ASKS["register"][1])
     units = sorted({match.group(1) for match in _COUNT_ASK.finditer(folded)})
     if units and not _PERCENT.search(folded):  # "bao nhiêu % trường" asks for a percentage
         # a number of them, not a date ("01 tháng 10")
