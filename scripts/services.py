@@ -174,13 +174,15 @@ class Stack:
         self.rasa_url = ""
         self.app_url = ""
         # Rasa's HTTP API (/status, /conversations, /model) asks for this token; the app sends
-        # it with /status.  A fresh one per start unless one is set (APP_RASA_TOKEN).
-        self.rasa_token = (self.extra_env.get("APP_RASA_TOKEN") or os.environ.get("APP_RASA_TOKEN")
-                           or secrets.token_urlsafe(32))
+        # it with /status.
+        self.rasa_token = self._token("APP_RASA_TOKEN")
         # Rasa sends this with each action call (endpoints.yml); the action server refuses calls
-        # without it.  A fresh one per start unless one is set (ACTION_SERVER_TOKEN).
-        self.action_token = (self.extra_env.get("ACTION_SERVER_TOKEN")
-                             or os.environ.get("ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32))
+        # without it.
+        self.action_token = self._token("ACTION_SERVER_TOKEN")
+
+    def _token(self, name: str) -> str:
+        """The token set in `name` (extra env, then the environment), else a fresh one."""
+        return self.extra_env.get(name) or os.environ.get(name) or secrets.token_urlsafe(32)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> Stack:
