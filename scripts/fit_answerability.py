@@ -73,7 +73,8 @@ class SignedLogistic:
         from retrieval.answerability import DIRECTION, FEATURES
 
         self.mean_ = x.mean(axis=0)
-        self.scale_ = np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
+        spread = x.std(axis=0)
+        self.scale_ = np.where(spread > 0, spread, 1.0)
         z = self._standardised(x)
         # "balanced" class weights: each class weighs as much in total
         weight = np.where(y == 1, len(y) / (2 * max(y.sum(), 1)),
